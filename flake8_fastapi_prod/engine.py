@@ -1,0 +1,71 @@
+"""Run a rulebook on one source text: parse once, skip rules that cannot apply, map matches.
+
+Positions come from ast-grep: lines are made 1-based, columns stay 0-based and counted in
+characters, which is what flake8 expects from a plugin (it prints the column plus one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from ast_grep_py import SgNode, SgRoot
+
+from flake8_fastapi_prod.imports import read_imports
+from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.shorthand import holds
+
+INTERNAL_ERROR_CODE = "FAP001"
+_METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    line: int  # 1-based
+    column: int  # 0-based, in characters
+    code: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.code} {self.message}"
+
+
+def check_source(source: str, rules: list[Rule]) -> list[Finding]:
+    """Every finding of ``rules`` in ``source``, sorted; an engine failure becomes one FAP001."""
+    if not source.strip():
+        return []
+    try:
+        root = SgRoot(source, "python").root()
+        imports = read_imports(root)
+    except BaseException as error:  # a pyo3 panic is a BaseException; the file is reported, not dropped
+        return [_internal_error("parsing", error)]
+    findings: set[Finding] = set()
+    for rule in rules:
+        if not holds(rule.requirement, source, imports.spellings):
+            continue
+        try:
+            for node in root.find_all(rule.config_for(imports.spellings)):
+                findings.add(_finding(rule, node))
+        except BaseException as error:
+            findings.add(_internal_error(f"rule {rule.code}", error))
+    return sorted(findings)
+
+
+def _finding(rule: Rule, node: SgNode) -> Finding:
+    start = node.range().start
+    message = rule.message
+    if "$" in message:
+        message = _METAVARIABLE.sub(lambda m: _metavariable_text(node, m), message)
+    return Finding(start.line + 1, start.column, rule.code, message)
+
+
+def _metavariable_text(node: SgNode, match: re.Match) -> str:
+    captured = node.get_match(match.group(1))
+    return " ".join(captured.text().split()) if captured is not None else match.group(0)
+
+
+def _internal_error(stage: str, error: BaseException) -> Finding:
+    if isinstance(error, (KeyboardInterrupt, SystemExit)):
+        raise error
+    detail = " ".join(str(error).split())[:200] or type(error).__name__
+    return Finding(1, 0, INTERNAL_ERROR_CODE, f"flake8-fastapi-prod failed on this file ({stage}): {detail}")

@@ -1,0 +1,67 @@
+"""``# expect: FAP202:5`` comments: where a snippet or fixture file must be flagged.
+
+One format serves the rulebook's examples and the end-to-end fixture files:
+``# expect: CODE[:COLUMN][, CODE[:COLUMN]...]`` at the end of the line that must be
+reported, the column 1-based as flake8 prints it. Without a column only the line is checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flake8_fastapi_prod.engine import Finding, check_source
+from flake8_fastapi_prod.rulebook import Rule
+
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<items>[A-Z]+[0-9]+(?::[0-9]+)?(?:\s*,\s*[A-Z]+[0-9]+(?::[0-9]+)?)*)\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Expected:
+    line: int
+    code: str
+    column: int | None  # 1-based, or None when only the line matters
+
+
+def parse_expectations(source: str) -> list[Expected]:
+    expected: list[Expected] = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if not match:
+            continue
+        for item in match.group("items").split(","):
+            code, _, column = item.strip().partition(":")
+            expected.append(Expected(number, code, int(column) if column else None))
+    return sorted(expected)
+
+
+def as_expected(findings: list[Finding], like: list[Expected]) -> list[Expected]:
+    """``findings`` in the shape of ``like``: columns kept only where an expectation gives one."""
+    with_column = {(e.line, e.code) for e in like if e.column is not None}
+    return sorted(
+        Expected(f.line, f.code, f.column + 1 if (f.line, f.code) in with_column else None) for f in findings
+    )
+
+
+def example_problems(rule: Rule) -> list[str]:
+    """What is wrong with a rule's own examples, checked through the real engine; [] if nothing."""
+    problems: list[str] = []
+    for index, snippet in enumerate(rule.examples.invalid, start=1):
+        expected = [e for e in parse_expectations(snippet) if e.code == rule.code]
+        if not expected:
+            problems.append(f"invalid example {index} marks no line with '# expect: {rule.code}'")
+            continue
+        found = as_expected([f for f in check_source(snippet, [rule]) if f.code == rule.code or f.code == "FAP001"], expected)
+        if found != expected:
+            problems.append(f"invalid example {index}: expected {_show(expected)}, got {_show(found)}")
+    for index, snippet in enumerate(rule.examples.valid, start=1):
+        found = check_source(snippet, [rule])
+        if found:
+            problems.append(f"valid example {index} is flagged: {_show(as_expected(found, []))}")
+    return problems
+
+
+def _show(items: list[Expected]) -> str:
+    if not items:
+        return "nothing"
+    return ", ".join(f"{e.code} on line {e.line}" + (f" col {e.column}" if e.column else "") for e in items)

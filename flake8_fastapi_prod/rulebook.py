@@ -1,0 +1,220 @@
+"""Load rulebooks into :class:`Rule` objects, validated once per process.
+
+A rulebook is YAML: shared ``utils`` (named ast-grep rules) and a list of ``rules``, each
+with a code, a kebab-case name, a one-line message, a note, an ast-grep ``rule`` and
+examples. Nothing in a rulebook is executed; it is data handed to ast-grep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ast_grep_py import SgRoot
+
+from flake8_fastapi_prod import schema
+from flake8_fastapi_prod.errors import Problem, RulebookError
+from flake8_fastapi_prod.shorthand import Requirement, collect_imported, expand, referenced_utils, requirement
+from flake8_fastapi_prod.yaml_source import load_yaml
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_rulebook_path() -> Path:
+    """The bundled ``rules.yaml``: inside the installed package, or at the top of a checkout."""
+    for candidate in (_PACKAGE_DIR / "rules.yaml", _PACKAGE_DIR.parent / "rules.yaml"):
+        if candidate.is_file():
+            return candidate
+    return _PACKAGE_DIR / "rules.yaml"  # reported as unreadable by the loader
+
+
+@dataclass
+class Examples:
+    invalid: list[str] = field(default_factory=list)  # must be flagged on their `# expect:` lines
+    valid: list[str] = field(default_factory=list)  # must not be flagged at all
+
+
+@dataclass
+class Rule:
+    code: str
+    name: str
+    message: str
+    body: dict[str, Any]  # the ast-grep `rule`, possibly using the `imported:` shorthand
+    note: str = ""
+    enabled: bool = True
+    constraints: dict[str, Any] = field(default_factory=dict)
+    utils: dict[str, Any] = field(default_factory=dict)  # only those the rule uses, global and local
+    settings: dict[str, Any] = field(default_factory=dict)
+    examples: Examples = field(default_factory=Examples)
+    source: str = ""
+    line: int = 0
+    requirement: Requirement = True
+    imported_names: tuple[str, ...] = ()
+    _configs: dict[tuple, dict] = field(default_factory=dict, repr=False)
+
+    @property
+    def family(self) -> str:
+        return self.code[:4] + "xx"
+
+    def config_for(self, spell: Any) -> dict[str, Any]:
+        """The plain ast-grep config for a file whose imports spell names as ``spell`` does."""
+        key = tuple(spell(name) for name in self.imported_names)
+        config = self._configs.get(key)
+        if config is None:
+            config = {"rule": expand(self.body, spell)}
+            if self.utils:
+                config["utils"] = expand(self.utils, spell)
+            if self.constraints:
+                config["constraints"] = expand(self.constraints, spell)
+            self._configs[key] = config
+        return config
+
+
+@dataclass
+class Rulebook:
+    rules: list[Rule]
+    files: list[str]
+
+    def rule(self, code: str) -> Rule:
+        return next(r for r in self.rules if r.code == code)
+
+
+def load_rulebooks(paths: list[Path]) -> Rulebook:
+    """Load and merge rulebooks in order: a later rule with an existing code replaces it."""
+    by_code: dict[str, Rule] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            for rule in load_rulebook_file(path):
+                by_code[rule.code] = rule
+        except RulebookError as error:
+            problems += error.problems
+    if problems:
+        raise RulebookError(problems)
+    return Rulebook(rules=sorted(by_code.values(), key=lambda r: r.code), files=[str(p) for p in paths])
+
+
+def load_rulebook_file(path: Path) -> list[Rule]:
+    data = load_yaml(path)
+    problems: list[Problem] = []
+    where = str(path)
+
+    def report_for(rule_id: str):
+        return lambda line, message: problems.append(Problem(where, line, rule_id, message))
+
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RulebookError([Problem(where, 1, "", "a rulebook must be a mapping with 'rules' (and optional 'utils')")])
+    schema.check_keys(data, schema.TOP_LEVEL_KEYS, "the rulebook", report_for(""), 1)
+    shared_utils = data.get("utils") or {}
+    if not isinstance(shared_utils, dict):
+        report_for("")(schema.line_of(data, "utils"), "'utils' must be a mapping of names to rules")
+        shared_utils = {}
+    for name, util in shared_utils.items():
+        schema.check_rule_body(util, report_for(f"utils.{name}"), set(shared_utils), schema.line_of(shared_utils, name))
+    entries = data.get("rules")
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        report_for("")(schema.line_of(data, "rules"), "'rules' must be a list of rules")
+        entries = []
+
+    rules: list[Rule] = []
+    seen_codes: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        line = schema.line_of(entry, default=schema.line_of(data, "rules"))
+        rule_id = entry.get("code") if isinstance(entry, dict) and isinstance(entry.get("code"), str) else f"rules[{index}]"
+        report = report_for(rule_id)
+        if not isinstance(entry, dict):
+            report(line, "each rule must be a mapping with code, name, message and rule")
+            continue
+        before = len(problems)
+        rule = _build_rule(entry, shared_utils, report, line, where)
+        if rule is None or len(problems) > before:
+            continue
+        if rule.code in seen_codes:
+            report(line, f"duplicate code {rule.code}: already used by the rule on line {seen_codes[rule.code]}")
+            continue
+        seen_codes[rule.code] = line
+        _check_compiles(rule, report)
+        rules.append(rule)
+    if problems:
+        raise RulebookError(problems)
+    return rules
+
+
+def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: int, source: str) -> Rule | None:
+    schema.check_keys(entry, schema.RULE_ENTRY_KEYS, "a rule", report, line)
+    for key in ("code", "name", "message", "rule"):
+        if key not in entry:
+            report(line, f"missing required key '{key}'")
+    code, name, message = entry.get("code"), entry.get("name"), entry.get("message")
+    at = lambda key: schema.line_of(entry, key, line)  # noqa: E731
+    if "code" in entry and not (isinstance(code, str) and schema.CODE_FORMAT.fullmatch(code)):
+        report(at("code"), f"code {code!r} must be FAP followed by three digits (flake8 reports only codes it selects)")
+    if "name" in entry and not (isinstance(name, str) and schema.NAME_FORMAT.fullmatch(name)):
+        report(at("name"), f"name {name!r} must be kebab-case, like 'engine-at-import-time'")
+    if "message" in entry and not (isinstance(message, str) and message.strip() and "\n" not in message.strip()):
+        report(at("message"), "'message' must be one non-empty line")
+    for key, kind in (("note", str), ("enabled", bool), ("constraints", dict), ("utils", dict), ("settings", dict), ("examples", dict)):
+        if key in entry and not isinstance(entry[key], kind):
+            report(at(key), f"'{key}' must be {schema._type_name(kind())}")
+    local_utils = entry.get("utils") if isinstance(entry.get("utils"), dict) else {}
+    util_names = set(shared_utils) | set(local_utils)
+    for util_name, util in local_utils.items():
+        schema.check_rule_body(util, report, util_names, schema.line_of(local_utils, util_name, at("utils")))
+    if "rule" in entry:
+        schema.check_rule_body(entry["rule"], report, util_names, at("rule"))
+    examples = _read_examples(entry.get("examples"), report, at("examples"))
+    if not all(k in entry for k in ("code", "name", "message", "rule")):
+        return None
+    all_utils = {**shared_utils, **local_utils}
+    body = entry["rule"]
+    used = referenced_utils(body, all_utils) | referenced_utils(entry.get("constraints") or {}, all_utils)
+    utils = {name: all_utils[name] for name in sorted(used) if name in all_utils}
+    imported = collect_imported([body, utils, entry.get("constraints") or {}], set())
+    return Rule(
+        code=code,
+        name=name,
+        message=message.strip() if isinstance(message, str) else "",
+        body=body,
+        note=entry.get("note") or "",
+        enabled=entry.get("enabled", True),
+        constraints=entry.get("constraints") or {},
+        utils=utils,
+        settings=entry.get("settings") or {},
+        examples=examples,
+        source=source,
+        line=line,
+        requirement=requirement(body, utils),
+        imported_names=tuple(sorted(imported)),
+    )
+
+
+def _read_examples(value: Any, report: schema.Report, line: int) -> Examples:
+    examples = Examples()
+    if not isinstance(value, dict):
+        return examples
+    schema.check_keys(value, schema.EXAMPLE_KEYS, "examples", report, line)
+    for key in schema.EXAMPLE_KEYS:
+        items = value.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            report(schema.line_of(value, key, line), f"'examples.{key}' must be a list of code snippets")
+            continue
+        setattr(examples, key, list(items))
+    return examples
+
+
+def _check_compiles(rule: Rule, report: schema.Report) -> None:
+    """Hand the rule to ast-grep once, with every imported name spelled out, to surface its errors."""
+    probe = SgRoot("pass\n", "python").root()
+    try:
+        probe.find_all(rule.config_for(lambda name: (name,)))
+    except BaseException as error:  # ast-grep raises its own types; a pyo3 panic is a BaseException
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        report(rule.line, f"ast-grep cannot use this rule: {' '.join(str(error).split())}")
+    finally:
+        rule._configs.clear()

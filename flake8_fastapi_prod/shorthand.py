@@ -1,0 +1,130 @@
+"""The rulebook's one extension to ast-grep's rule language, and the prefilter derived from rules.
+
+``imported: time.sleep`` (or a list of qualified names) matches an expression that refers
+to that name in this file, however it was imported. Before a rule runs on a file the engine
+replaces it with plain ast-grep ``pattern``s for the file's own spellings (``nap`` after
+``from time import sleep as nap``), so ast-grep does the matching and no rule logic lives in
+Python. A name the file never imports leaves an empty ``any``, which matches nothing.
+
+Every rule also yields a :data:`Requirement`: a formula over "this identifier occurs in the
+text" and "this name is imported" that must hold for the rule to match anything. The engine
+skips a rule whose requirement fails, which is most rules on most files.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Union
+
+IMPORTED = "imported"
+RELATIONAL_KEYS = ("inside", "has", "precedes", "follows")
+
+# A requirement is True (nothing known), ("text", identifier), ("import", names),
+# ("all", parts) or ("any", parts).
+Requirement = Union[bool, tuple]
+
+_PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")
+
+
+def imported_names(value: Any) -> list[str]:
+    """The qualified names an ``imported:`` value lists (a string or a list of strings)."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def expand(node: Any, spell: Callable[[str], tuple[str, ...]]) -> Any:
+    """A plain-data copy of ``node`` with every ``imported:`` replaced by concrete patterns."""
+    if isinstance(node, list):
+        return [expand(item, spell) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: expand(value, spell) for key, value in node.items() if key != IMPORTED}
+    if IMPORTED in node:
+        spellings = [s for name in imported_names(node[IMPORTED]) for s in spell(name)]
+        alternatives = {"any": [{"pattern": s} for s in dict.fromkeys(spellings)]}
+        out["all"] = [alternatives, *out.get("all", [])]
+    return out
+
+
+def collect_imported(node: Any, into: set[str]) -> set[str]:
+    """Every qualified name that ``imported:`` mentions anywhere in ``node``."""
+    if isinstance(node, list):
+        for item in node:
+            collect_imported(item, into)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == IMPORTED:
+                into.update(imported_names(value))
+            else:
+                collect_imported(value, into)
+    return into
+
+
+def referenced_utils(node: Any, utils: dict[str, Any], into: set[str] | None = None) -> set[str]:
+    """The names of the utility rules ``node`` refers to through ``matches``, transitively."""
+    into = set() if into is None else into
+    if isinstance(node, list):
+        for item in node:
+            referenced_utils(item, utils, into)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "matches" and isinstance(value, str):
+                if value not in into:
+                    into.add(value)
+                    if value in utils:
+                        referenced_utils(utils[value], utils, into)
+            else:
+                referenced_utils(value, utils, into)
+    return into
+
+
+def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozenset()) -> Requirement:
+    """What must hold in a file for ``rule`` to match anything there (conservatively)."""
+    if not isinstance(rule, dict):
+        return True
+    parts: list[Requirement] = []
+    pattern = rule.get("pattern")
+    if isinstance(pattern, str):
+        # A pattern matches source text leaf for leaf: each identifier it names must occur.
+        parts += [("text", w) for w in _PATTERN_WORD.findall(pattern) if not w.startswith("$")]
+    if IMPORTED in rule:
+        parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
+    for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
+        parts.append(requirement(rule.get(key), utils, _seen))
+    for sub in rule.get("all") or []:
+        parts.append(requirement(sub, utils, _seen))
+    if isinstance(rule.get("any"), list):
+        parts.append(_any([requirement(sub, utils, _seen) for sub in rule["any"]]))
+    name = rule.get("matches")
+    if isinstance(name, str) and name in utils and name not in _seen:
+        parts.append(requirement(utils[name], utils, _seen | {name}))
+    return _all(parts)
+
+
+def _all(parts: list[Requirement]) -> Requirement:
+    parts = [p for p in parts if p is not True]
+    if any(p is False for p in parts):
+        return False
+    return True if not parts else parts[0] if len(parts) == 1 else ("all", tuple(parts))
+
+
+def _any(parts: list[Requirement]) -> Requirement:
+    if any(p is True for p in parts):
+        return True
+    parts = [p for p in parts if p is not False]
+    if not parts:
+        return False  # an empty `any` matches nothing
+    return parts[0] if len(parts) == 1 else ("any", tuple(parts))
+
+
+def holds(req: Requirement, text: str, spell: Callable[[str], tuple[str, ...]]) -> bool:
+    """Whether ``req`` holds for a file with this ``text`` and these import spellings."""
+    if req is True or req is False:
+        return req
+    kind = req[0]
+    if kind == "text":
+        return req[1] in text
+    if kind == "import":
+        return any(spell(name) for name in req[1])
+    if kind == "all":
+        return all(holds(part, text, spell) for part in req[1])
+    return any(holds(part, text, spell) for part in req[1])
