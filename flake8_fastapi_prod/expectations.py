@@ -45,20 +45,28 @@ def as_expected(findings: list[Finding], like: list[Expected]) -> list[Expected]
 
 def example_problems(rule: Rule) -> list[str]:
     """What is wrong with a rule's own examples, checked through the real engine; [] if nothing."""
-    problems: list[str] = []
-    for index, snippet in enumerate(rule.examples.invalid, start=1):
-        expected = [e for e in parse_expectations(snippet) if e.code == rule.code]
-        if not expected:
-            problems.append(f"invalid example {index} marks no line with '# expect: {rule.code}'")
-            continue
-        found = as_expected([f for f in check_source(snippet, [rule]) if f.code == rule.code or f.code == "FAP001"], expected)
-        if found != expected:
-            problems.append(f"invalid example {index}: expected {_show(expected)}, got {_show(found)}")
-    for index, snippet in enumerate(rule.examples.valid, start=1):
-        found = check_source(snippet, [rule])
-        if found:
-            problems.append(f"valid example {index} is flagged: {_show(as_expected(found, []))}")
-    return problems
+    problems = [invalid_example_problem(rule, snippet, i) for i, snippet in enumerate(rule.examples.invalid, 1)]
+    problems += [valid_example_problem(rule, snippet, i) for i, snippet in enumerate(rule.examples.valid, 1)]
+    return [p for p in problems if p]
+
+
+def invalid_example_problem(rule: Rule, snippet: str, index: int) -> str | None:
+    """None when the rule reports exactly the lines (and columns) the snippet marks."""
+    expected = [e for e in parse_expectations(snippet) if e.code == rule.code]
+    if not expected:
+        return f"invalid example {index} marks no line with '# expect: {rule.code}'"
+    found = as_expected(check_source(snippet, [rule]), expected)
+    if found != expected:
+        return f"invalid example {index}: expected {_show(expected)}, got {_show(found)}"
+    return None
+
+
+def valid_example_problem(rule: Rule, snippet: str, index: int) -> str | None:
+    """None when the rule reports nothing on the snippet."""
+    found = check_source(snippet, [rule])
+    if found:
+        return f"valid example {index} is flagged: {_show(as_expected(found, []))}"
+    return None
 
 
 def _show(items: list[Expected]) -> str:

@@ -209,12 +209,38 @@ def _read_examples(value: Any, report: schema.Report, line: int) -> Examples:
 
 def _check_compiles(rule: Rule, report: schema.Report) -> None:
     """Hand the rule to ast-grep once, with every imported name spelled out, to surface its errors."""
+    for pattern in _patterns(rule.body) + _patterns(rule.utils):
+        if not _parses(pattern):
+            report(rule.line, f"pattern {pattern!r} is not valid Python code, so it can never match")
     probe = SgRoot("pass\n", "python").root()
     try:
         probe.find_all(rule.config_for(lambda name: (name,)))
     except BaseException as error:  # ast-grep raises its own types; a pyo3 panic is a BaseException
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
-        report(rule.line, f"ast-grep cannot use this rule: {' '.join(str(error).split())}")
+        report(rule.line, f"ast-grep cannot use this rule: {ast_grep_reason(error)}")
     finally:
         rule._configs.clear()
+
+
+def ast_grep_reason(error: BaseException) -> str:
+    """ast-grep's error chain on one line, without the Rust backtrace it appends."""
+    text = str(error).split("Stack backtrace:")[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and line.strip() != "Caused by:"]
+    return " / ".join(line.split(": ", 1)[1] if line[:1].isdigit() and ": " in line else line for line in lines)
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [p for item in node for p in _patterns(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+    return found + [p for key, value in node.items() if key != "pattern" for p in _patterns(value)]
+
+
+def _parses(pattern: str) -> bool:
+    # ast-grep turns `$X` into an identifier before parsing a Python pattern; a pattern that
+    # does not parse silently becomes an ERROR node that matches nothing.
+    code = pattern.replace("$$$", "µµµ").replace("$", "µ")
+    return SgRoot(code, "python").root().find(kind="ERROR") is None

@@ -1,0 +1,42 @@
+"""Shared helpers: the default rulebook, and the real flake8 command run as a subprocess."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flake8_fastapi_prod.rulebook import Rulebook, default_rulebook_path, load_rulebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+EXAMPLE_APP = ROOT / "examples" / "app"
+_REPORT_LINE = re.compile(r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<message>.*)$")
+
+
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return load_rulebooks([default_rulebook_path()])
+
+
+def run_flake8(*args: str, cwd: Path | None = None, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:
+    """The installed flake8, as a user runs it; ``--isolated`` keeps this machine's config out."""
+    data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", "--isolated", *args],
+        cwd=cwd, input=data, capture_output=True, timeout=300,
+    )
+
+
+def reported(output: bytes | str) -> set[tuple[str, int, int, str]]:
+    """flake8's default report as a set of (path, line, 1-based column, code)."""
+    text = output.decode("utf-8") if isinstance(output, bytes) else output
+    found = set()
+    for line in text.splitlines():
+        match = _REPORT_LINE.match(line)
+        assert match, f"not a flake8 report line: {line!r}"
+        found.add((match["path"], int(match["line"]), int(match["col"]), match["code"]))
+    return found
