@@ -7,6 +7,7 @@ examples. Nothing in a rulebook is executed; it is data handed to ast-grep.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,11 +224,14 @@ def _check_compiles(rule: Rule, report: schema.Report) -> None:
         rule._configs.clear()
 
 
+_GENERIC_AST_GREP_LINES = ("cannot get matcher", "`rule` is not configured correctly.", "Caused by:")
+
+
 def ast_grep_reason(error: BaseException) -> str:
-    """ast-grep's error chain on one line, without the Rust backtrace it appends."""
+    """ast-grep's error chain on one line, without its generic lines and Rust backtrace."""
     text = str(error).split("Stack backtrace:")[0]
-    lines = [line.strip() for line in text.splitlines() if line.strip() and line.strip() != "Caused by:"]
-    return " / ".join(line.split(": ", 1)[1] if line[:1].isdigit() and ": " in line else line for line in lines)
+    lines = [re.sub(r"^\d+: ", "", line.strip()) for line in text.splitlines()]
+    return " / ".join(line for line in lines if line and line not in _GENERIC_AST_GREP_LINES)
 
 
 def _patterns(node: Any) -> list[str]:

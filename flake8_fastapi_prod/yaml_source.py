@@ -43,7 +43,7 @@ class _TooLarge(Exception):
 
 
 class _RulebookLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    nodes_built = 0
+    pass
 
 
 def _construct_mapping(loader: _RulebookLoader, node: yaml.MappingNode) -> LineDict:
@@ -60,23 +60,27 @@ def _construct_mapping(loader: _RulebookLoader, node: yaml.MappingNode) -> LineD
             raise _DuplicateKey(key, line, mapping.key_lines.get(str(key), mapping.line))
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.key_lines[str(key)] = line
-    _count(loader, len(node.value))
     return mapping
 
 
-def _construct_sequence(loader: _RulebookLoader, node: yaml.SequenceNode) -> list:
-    _count(loader, len(node.value))
-    return [loader.construct_object(child, deep=True) for child in node.value]
-
-
-def _count(loader: _RulebookLoader, n: int) -> None:
-    loader.nodes_built += n + 1
-    if loader.nodes_built > MAX_NODES:
-        raise _TooLarge()
-
-
 _RulebookLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_RulebookLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def _expanded_size(data: Any) -> int:
+    """How many nodes ``data`` has once aliases are expanded, counting no further than the limit.
+
+    PyYAML shares an aliased object instead of copying it, so loading is cheap, but every
+    walk over the rule (validation, expansion) would visit each copy.
+    """
+    count, stack = 0, [data]
+    while stack and count <= MAX_NODES:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def load_yaml(path: Path) -> Any:
@@ -91,7 +95,10 @@ def load_yaml(path: Path) -> Any:
         raise RulebookError([Problem(str(path), 0, "", f"the rulebook is not UTF-8 text ({error.reason})")])
     loader = _RulebookLoader(text)
     try:
-        return loader.get_single_data()
+        data = loader.get_single_data()
+        if _expanded_size(data) > MAX_NODES:
+            raise _TooLarge()
+        return data
     except _DuplicateKey as dup:
         problem = f"duplicate key {dup.key!r} (first written on line {dup.first_line}); YAML would keep only the last"
         raise RulebookError([Problem(str(path), dup.line, "", problem)])
