@@ -95,8 +95,10 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
     if isinstance(rule.get("any"), list):
         parts.append(_any([requirement(sub, utils, _seen) for sub in rule["any"]]))
     name = rule.get("matches")
-    if isinstance(name, str) and name in utils and name not in _seen:
-        parts.append(requirement(utils[name], utils, _seen | {name}))
+    if isinstance(name, str) and name in utils:
+        # A utility that refers to itself can only match through a branch that does not
+        # (trees are finite), so the recursive reference itself adds no way to match.
+        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
     return _all(parts)
 
 
@@ -124,7 +126,8 @@ def holds(req: Requirement, text: str, spell: Callable[[str], tuple[str, ...]]) 
     if kind == "text":
         return req[1] in text
     if kind == "import":
-        return any(spell(name) for name in req[1])
+        # The file must import the name and also use it: its last segment must occur.
+        return any(spelling.rpartition(".")[2] in text for name in req[1] for spelling in spell(name))
     if kind == "all":
         return all(holds(part, text, spell) for part in req[1])
     return any(holds(part, text, spell) for part in req[1])
