@@ -1,37 +1,40 @@
 """The flake8 entry point: flake8 hands over the decoded lines, the plugin hands back findings.
 
 flake8 does the rest as designed: decoding (coding cookies, BOM), stdin (``flake8 -``),
-``# noqa``, ``--select``/``--ignore`` and the worker processes of ``--jobs``. The plugin asks
-for ``tree`` only so that flake8 never calls it on a file CPython cannot parse (flake8 reports
-E999 for those), which keeps tree-sitter away from inputs that could abort the process.
+``# noqa``, ``--select``/``--ignore``, config files and the worker processes of ``--jobs``.
+The plugin asks for ``tree`` only so that flake8 never calls it on a file CPython cannot
+parse (flake8 reports E999 for those), which keeps tree-sitter away from inputs that could
+abort the process.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Iterator, Sequence
 
 from flake8_fastapi_prod import __version__
+from flake8_fastapi_prod.effective import Rulebook, load_effective_rulebook
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.errors import RulebookError
-from flake8_fastapi_prod.rulebook import Rulebook, default_rulebook_path, load_rulebooks
+from flake8_fastapi_prod.settings import SettingError, parse_settings_text
 
 _rulebook: Rulebook | None = None
 
 
 def loaded_rulebook() -> Rulebook:
-    """The effective rulebook, loaded once per process (flake8's workers inherit or reload it)."""
+    """The effective rulebook of this process: loaded once (flake8's workers inherit or reload it)."""
     global _rulebook
     if _rulebook is None:
-        _rulebook = _load_or_exit()
+        _rulebook = load_or_exit([], "")
     return _rulebook
 
 
-def _load_or_exit() -> Rulebook:
+def load_or_exit(team_paths: Sequence[str], settings_text: str) -> Rulebook:
     try:
-        return load_rulebooks([default_rulebook_path()])
-    except RulebookError as error:
+        return load_effective_rulebook([Path(p) for p in team_paths], parse_settings_text(settings_text))
+    except (RulebookError, SettingError) as error:
         # A clear message and a non-zero exit, never a traceback.
         raise SystemExit(f"flake8-fastapi-prod: the rulebook has errors:\n{error}") from None
 
@@ -46,16 +49,32 @@ class FastAPIProdChecker:
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
-        # Rules marked `enabled: false` are off by default the flake8 way: a user's
-        # --extend-select (or an `ignore =` that replaces the default list) turns them on.
-        off = [rule.code for rule in loaded_rulebook().rules if not rule.enabled]
-        if off:
-            option_manager.extend_default_ignore(off)
+        option_manager.add_option(
+            "--fap-rulebooks", default="", parse_from_config=True, comma_separated_list=True, normalize_paths=True,
+            help="Team rulebooks (YAML) layered on the default rules, in order. In a config file, "
+                 "relative paths are relative to that file. (Default: none)",
+        )
+        option_manager.add_option(
+            "--fap-settings", default="", parse_from_config=True,
+            help="Rule settings as 'name = value', one per line or separated by ';', "
+                 "e.g. 'asyncio_mode = auto'. (Default: none)",
+        )
+        # Rules marked `enabled: false` are off by default the flake8 way; parse_options
+        # corrects the list once the team rulebooks are known.
+        option_manager.extend_default_ignore(_off_by_default(loaded_rulebook()))
 
     @classmethod
-    def parse_options(cls, options: argparse.Namespace) -> None:
-        loaded_rulebook()
+    def parse_options(cls, option_manager: Any, options: argparse.Namespace, args: Sequence[str]) -> None:
+        global _rulebook
+        defaults_off = _off_by_default(loaded_rulebook())
+        _rulebook = load_or_exit(options.fap_rulebooks or [], options.fap_settings or "")
+        ignored = options.extended_default_ignore
+        ignored[:] = [code for code in ignored if code not in defaults_off] + _off_by_default(_rulebook)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         for finding in check_source("".join(self.lines), loaded_rulebook().rules):
             yield finding.line, finding.column, finding.text, type(self)
+
+
+def _off_by_default(rulebook: Rulebook) -> list[str]:
+    return [rule.code for rule in rulebook.rules if not rule.enabled]

@@ -8,13 +8,13 @@ examples. Nothing in a rulebook is executed; it is data handed to ast-grep.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ast_grep_py import SgRoot
 
-from flake8_fastapi_prod import schema
+from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.shorthand import Requirement, collect_imported, expand, referenced_utils, requirement
 from flake8_fastapi_prod.yaml_source import load_yaml
@@ -46,7 +46,8 @@ class Rule:
     enabled: bool = True
     constraints: dict[str, Any] = field(default_factory=dict)
     utils: dict[str, Any] = field(default_factory=dict)  # only those the rule uses, global and local
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # declared settings and their defaults
+    disabled_when: dict[str, Any] = field(default_factory=dict)
     examples: Examples = field(default_factory=Examples)
     source: str = ""
     line: int = 0
@@ -73,35 +74,23 @@ class Rule:
 
 
 @dataclass
-class Rulebook:
+class RulebookFile:
+    """One rulebook file as written: its rules, utils, overrides of earlier rules, settings."""
+
+    path: str
     rules: list[Rule]
-    files: list[str]
-
-    def rule(self, code: str) -> Rule:
-        return next(r for r in self.rules if r.code == code)
-
-
-def load_rulebooks(paths: list[Path]) -> Rulebook:
-    """Load and merge rulebooks in order: a later rule with an existing code replaces it."""
-    by_code: dict[str, Rule] = {}
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            for rule in load_rulebook_file(path):
-                by_code[rule.code] = rule
-        except RulebookError as error:
-            problems += error.problems
-    if problems:
-        raise RulebookError(problems)
-    return Rulebook(rules=sorted(by_code.values(), key=lambda r: r.code), files=[str(p) for p in paths])
+    utils: dict[str, Any]
+    overrides: dict[str, dict[str, Any]]  # code -> fields to change (a LineDict: keeps lines)
+    settings: dict[str, Any]
 
 
-def load_rulebook_file(path: Path) -> list[Rule]:
+def read_rulebook_file(path: Path, inherited_utils: dict[str, Any]) -> RulebookFile:
+    """Parse and check the structure of one rulebook; ``inherited_utils`` come from earlier files."""
     data = load_yaml(path)
     problems: list[Problem] = []
     where = str(path)
 
-    def report_for(rule_id: str):
+    def report_for(rule_id: str) -> schema.Report:
         return lambda line, message: problems.append(Problem(where, line, rule_id, message))
 
     if data is None:
@@ -109,12 +98,18 @@ def load_rulebook_file(path: Path) -> list[Rule]:
     if not isinstance(data, dict):
         raise RulebookError([Problem(where, 1, "", "a rulebook must be a mapping with 'rules' (and optional 'utils')")])
     schema.check_keys(data, schema.TOP_LEVEL_KEYS, "the rulebook", report_for(""), 1)
-    shared_utils = data.get("utils") or {}
-    if not isinstance(shared_utils, dict):
-        report_for("")(schema.line_of(data, "utils"), "'utils' must be a mapping of names to rules")
-        shared_utils = {}
-    for name, util in shared_utils.items():
-        schema.check_rule_body(util, report_for(f"utils.{name}"), set(shared_utils), schema.line_of(shared_utils, name))
+    own_utils = _mapping(data, "utils", report_for(""))
+    visible_utils = {**inherited_utils, **own_utils}
+    for name, util in own_utils.items():
+        schema.check_rule_body(util, report_for(f"utils.{name}"), set(visible_utils), schema.line_of(own_utils, name))
+    overrides = _mapping(data, "overrides", report_for(""))
+    for code, fields in overrides.items():
+        line = schema.line_of(overrides, code)
+        if not isinstance(fields, dict):
+            report_for(str(code))(line, "an override must be a mapping of fields to change")
+        else:
+            schema.check_keys(fields, schema.OVERRIDE_KEYS, "an override", report_for(str(code)), line)
+    settings = _mapping(data, "settings", report_for(""))
     entries = data.get("rules")
     if entries is None:
         entries = []
@@ -132,21 +127,56 @@ def load_rulebook_file(path: Path) -> list[Rule]:
             report(line, "each rule must be a mapping with code, name, message and rule")
             continue
         before = len(problems)
-        rule = _build_rule(entry, shared_utils, report, line, where)
+        rule = _build_rule(entry, visible_utils, report, line, where)
         if rule is None or len(problems) > before:
             continue
         if rule.code in seen_codes:
             report(line, f"duplicate code {rule.code}: already used by the rule on line {seen_codes[rule.code]}")
             continue
         seen_codes[rule.code] = line
-        _check_compiles(rule, report)
         rules.append(rule)
     if problems:
         raise RulebookError(problems)
-    return rules
+    return RulebookFile(where, rules, own_utils, overrides, settings)
+
+
+def _mapping(data: dict, key: str, report: schema.Report) -> dict:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        report(schema.line_of(data, key), f"'{key}' must be a mapping")
+        return {}
+    return value
+
+
+def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> Rule | None:
+    """The rule with its settings substituted, checked by ast-grep; None if a setting turns it off."""
+    if settings.is_disabled(rule.disabled_when, values):
+        return None
+    try:
+        body = settings.substitute(rule.body, values)
+        utils = settings.substitute(rule.utils, values)
+        constraints = settings.substitute(rule.constraints, values)
+    except KeyError as missing:
+        report(rule.line, f"the rule uses the setting {missing.args[0]!r}, which no rule declares under 'settings'")
+        return None
+    if settings.references([rule.body, rule.utils]):  # the values may be malformed
+        schema.check_rule_body(body, report, set(utils), rule.line)
+        for util in utils.values():
+            schema.check_rule_body(util, report, set(utils), rule.line)
+    final = replace(
+        rule, body=body, utils=utils, constraints=constraints,
+        requirement=requirement(body, utils),
+        imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
+        _configs={},
+    )
+    _check_compiles(final, report)
+    return final
 
 
 def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: int, source: str) -> Rule | None:
+    """A rule from its entry, as written (settings not yet substituted), or None if incomplete."""
     schema.check_keys(entry, schema.RULE_ENTRY_KEYS, "a rule", report, line)
     for key in ("code", "name", "message", "rule"):
         if key not in entry:
@@ -159,7 +189,8 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         report(at("name"), f"name {name!r} must be kebab-case, like 'engine-at-import-time'")
     if "message" in entry and not (isinstance(message, str) and message.strip() and "\n" not in message.strip()):
         report(at("message"), "'message' must be one non-empty line")
-    for key, kind in (("note", str), ("enabled", bool), ("constraints", dict), ("utils", dict), ("settings", dict), ("examples", dict)):
+    for key, kind in (("note", str), ("enabled", bool), ("constraints", dict), ("utils", dict), ("settings", dict),
+                      ("disabled_when", dict), ("examples", dict)):
         if key in entry and not isinstance(entry[key], kind):
             report(at(key), f"'{key}' must be {schema._type_name(kind())}")
     local_utils = entry.get("utils") if isinstance(entry.get("utils"), dict) else {}
@@ -175,7 +206,6 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
     body = entry["rule"]
     used = referenced_utils(body, all_utils) | referenced_utils(entry.get("constraints") or {}, all_utils)
     utils = {name: all_utils[name] for name in sorted(used) if name in all_utils}
-    imported = collect_imported([body, utils, entry.get("constraints") or {}], set())
     return Rule(
         code=code,
         name=name,
@@ -186,11 +216,10 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         constraints=entry.get("constraints") or {},
         utils=utils,
         settings=entry.get("settings") or {},
+        disabled_when=entry.get("disabled_when") or {},
         examples=examples,
         source=source,
         line=line,
-        requirement=requirement(body, utils),
-        imported_names=tuple(sorted(imported)),
     )
 
 

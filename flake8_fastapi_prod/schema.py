@@ -14,8 +14,10 @@ from typing import Any, Callable
 from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS
 from flake8_fastapi_prod.yaml_source import LineDict
 
-TOP_LEVEL_KEYS = ("utils", "rules")
-RULE_ENTRY_KEYS = ("code", "name", "message", "note", "enabled", "rule", "constraints", "utils", "settings", "examples")
+TOP_LEVEL_KEYS = ("utils", "rules", "overrides", "settings")
+RULE_ENTRY_KEYS = ("code", "name", "message", "note", "enabled", "rule", "constraints", "utils", "settings",
+                   "disabled_when", "examples")
+OVERRIDE_KEYS = ("message", "note", "enabled", "settings")
 EXAMPLE_KEYS = ("invalid", "valid")
 ATOMIC_KEYS = ("pattern", "kind", "regex", "nthChild", "range", IMPORTED)
 COMPOSITE_KEYS = ("all", "any", "not", "matches")
@@ -26,6 +28,7 @@ PATTERN_OBJECT_KEYS = ("context", "selector", "strictness")
 # flake8 reports a code only when its prefix is selected; every code of this pack starts
 # with the plugin's entry-point prefix FAP (FAP0xx: the plugin itself, FAP9xx: teams).
 CODE_FORMAT = re.compile(r"FAP[0-9]{3}")
+TEAM_CODE_FORMAT = re.compile(r"FAP9[0-9]{2}")
 NAME_FORMAT = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 QUALIFIED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -111,7 +114,12 @@ def _check_pattern(pattern: Any, report: Report, line: int) -> None:
         report(line, "'pattern' must be a non-empty string or a mapping with 'context'")
 
 
+SETTING_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
 def _check_imported(value: Any, report: Report, line: int) -> None:
+    if isinstance(value, str) and SETTING_REFERENCE.fullmatch(value):
+        return  # a setting: checked once its value is substituted
     names = [value] if isinstance(value, str) else value
     if not isinstance(names, list) or not names:
         report(line, f"'{IMPORTED}' must be a qualified name like 'time.sleep' or a non-empty list of them")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flake8_fastapi_prod.rulebook import Rulebook, default_rulebook_path, load_rulebooks
+from flake8_fastapi_prod.effective import Rulebook, load_rulebooks
+from flake8_fastapi_prod.rulebook import default_rulebook_path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -22,13 +23,21 @@ def rulebook() -> Rulebook:
     return load_rulebooks([default_rulebook_path()])
 
 
-def run_flake8(*args: str, cwd: Path | None = None, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:
-    """The installed flake8, as a user runs it; ``--isolated`` keeps this machine's config out."""
+def run_flake8(
+    *args: str, cwd: Path | None = None, stdin: str | bytes | None = None, isolated: bool = True
+) -> subprocess.CompletedProcess:
+    """The installed flake8, as a user runs it; ``--isolated`` keeps config files out."""
     data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
     return subprocess.run(
-        [sys.executable, "-m", "flake8", "--isolated", *args],
+        [sys.executable, "-m", "flake8", *(["--isolated"] if isolated else []), *args],
         cwd=cwd, input=data, capture_output=True, timeout=300,
     )
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The ``flake8-fastapi-prod`` command, as ``python -m flake8_fastapi_prod``."""
+    return subprocess.run([sys.executable, "-m", "flake8_fastapi_prod", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
 
 
 def reported(output: bytes | str) -> set[tuple[str, int, int, str]]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from conftest import run_cli, run_flake8
+from flake8_fastapi_prod.effective import load_effective_rulebook, load_rulebooks
 from flake8_fastapi_prod.errors import RulebookError
-from flake8_fastapi_prod.plugin import _load_or_exit
-from flake8_fastapi_prod.rulebook import load_rulebooks
 
 GOOD_RULE = """
   - code: FAP901
@@ -36,6 +33,12 @@ BROKEN = {
     "wrong_type": (GOOD_RULE.replace("    rule:", "    enabled: yes please\n    rule:"), r":5: FAP901: 'enabled' must be a boolean"),
     "python_object": ("rules: !!python/object/apply:os.system ['true']\n", r":1: invalid YAML: a tag that would construct a Python object is not allowed"),
     "not_a_mapping": ("- just\n- a list\n", r":1: a rulebook must be a mapping"),
+    "team_code_outside_team_family": (GOOD_RULE.replace("FAP901", "FAP150"), r":2: FAP150: FAP150 is not a default rule; new team rules use codes FAP900 to FAP999"),
+    "failing_example": (
+        GOOD_RULE + "    examples:\n      invalid:\n        - |\n          x = 1  # expect: FAP901\n          print(x)\n",
+        r":2: FAP901: invalid example 1: expected FAP901 on line 1, got FAP901 on line 2",
+    ),
+    "override_of_unknown_rule": ("overrides:\n  FAP2O2:\n    enabled: false\n", r":2: FAP2O2: overrides a rule that does not exist; did you mean FAP202?"),
     "billion_laughs": (
         "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
         "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
@@ -57,11 +60,30 @@ def test_each_mistake_gets_a_clear_message(tmp_path, name):
     text, expected = BROKEN[name]
     path = write(tmp_path, name, text)
     with pytest.raises(RulebookError) as caught:
-        load_rulebooks([path])
+        load_effective_rulebook([path])
     message = str(caught.value)
-    assert message.startswith(str(path)), message
-    assert expected in message, message
+    assert f"{path}{expected}" in message, message
     assert "Traceback" not in message and "Stack backtrace" not in message
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_flake8_stops_with_the_message(tmp_path, name):
+    text, expected = BROKEN[name]
+    path = write(tmp_path, name, text)
+    (tmp_path / "app.py").write_text("print(1)\n")
+    result = run_flake8("--fap-rulebooks", str(path), "app.py", cwd=tmp_path)
+    stderr = result.stderr.decode()
+    assert result.returncode != 0 and result.stdout == b""
+    assert f"{path}{expected}" in stderr and "Traceback" not in stderr, stderr
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_check_command_prints_the_problem_and_fails(tmp_path, name):
+    text, expected = BROKEN[name]
+    path = write(tmp_path, name, text)
+    result = run_cli("check", str(path))
+    assert result.returncode == 1
+    assert f"{path}{expected}" in result.stdout and "Traceback" not in result.stderr, result.stdout + result.stderr
 
 
 def test_the_good_rule_itself_loads(tmp_path):
@@ -74,31 +96,3 @@ def test_every_problem_is_reported_at_once(tmp_path):
     with pytest.raises(RulebookError) as caught:
         load_rulebooks([write(tmp_path, "two", text)])
     assert len(caught.value.problems) >= 2
-
-
-def test_plugin_exits_with_the_message_not_a_traceback(tmp_path, monkeypatch):
-    path = write(tmp_path, "broken", BROKEN["unknown_rule_key"][0])
-    monkeypatch.setattr("flake8_fastapi_prod.plugin.default_rulebook_path", lambda: path)
-    with pytest.raises(SystemExit) as caught:
-        _load_or_exit()
-    assert "unknown key 'patern'" in str(caught.value.code)
-
-
-def test_flake8_run_with_a_broken_rulebook_exits_cleanly(tmp_path):
-    path = write(tmp_path, "broken", BROKEN["undefined_util"][0])
-    target = tmp_path / "app.py"
-    target.write_text("print(1)\n")
-    script = textwrap.dedent(
-        f"""
-        import sys
-        from pathlib import Path
-        import flake8_fastapi_prod.plugin as plugin
-        plugin.default_rulebook_path = lambda: Path({str(path)!r})
-        from flake8.main.cli import main
-        sys.exit(main(["--isolated", {str(target)!r}]))
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert f"{path}:6: FAP901: 'matches' refers to an undefined utility rule 'is-print'" in result.stderr

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from flake8_fastapi_prod.expectations import invalid_example_problem, parse_expectations, valid_example_problem
-from flake8_fastapi_prod.rulebook import default_rulebook_path, load_rulebooks
+from flake8_fastapi_prod.effective import load_rulebooks
+from flake8_fastapi_prod.rulebook import default_rulebook_path
 
 RULES = load_rulebooks([default_rulebook_path()]).rules
 INVALID = [pytest.param(r, s, i, id=f"{r.code}-invalid-{i}") for r in RULES for i, s in enumerate(r.examples.invalid, 1)]

@@ -1,0 +1,127 @@
+"""``flake8-fastapi-prod``: list, explain and check rulebooks, and write the rule docs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from flake8_fastapi_prod import docs
+from flake8_fastapi_prod.effective import Rulebook, load_effective_rulebook, load_rulebooks
+from flake8_fastapi_prod.errors import Problem, RulebookError
+from flake8_fastapi_prod.expectations import example_problems
+from flake8_fastapi_prod.rulebook import default_rulebook_path
+from flake8_fastapi_prod.settings import SettingError, parse_settings_text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flake8-fastapi-prod", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("rules", "list every rule of the effective rulebook"),
+                            ("explain", "show a rule's message, note, examples and settings")):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--rulebook", action="append", type=Path, default=None,
+                         help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
+        if name == "explain":
+            sub.add_argument("code")
+    check = commands.add_parser("check", help="validate rulebooks and run their examples")
+    check.add_argument("rulebooks", nargs="+", type=Path)
+    doc = commands.add_parser("docs", help="write the rule documentation (Markdown)")
+    doc.add_argument("--output", type=Path, default=Path("docs/rules.md"))
+    doc.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
+    args = parser.parse_args(argv)
+    try:
+        return {"rules": _rules, "explain": _explain, "check": _check, "docs": _docs}[args.command](args)
+    except (RulebookError, SettingError) as error:
+        print(error, file=sys.stderr)
+        return 1
+
+
+def _effective(args: argparse.Namespace) -> Rulebook:
+    if args.rulebook is not None:
+        return load_effective_rulebook(args.rulebook)
+    paths, settings_text = team_config_from_flake8()
+    return load_effective_rulebook(paths, parse_settings_text(settings_text))
+
+
+def team_config_from_flake8() -> tuple[list[Path], str]:
+    """``fap-rulebooks`` and ``fap-settings`` from the flake8 config file flake8 itself would use."""
+    from flake8.options.config import load_config
+    from flake8.utils import normalize_paths, parse_comma_separated_list
+
+    cfg, cfg_dir = load_config(config=None, extra=[], isolated=False)
+    if not cfg.has_section("flake8"):
+        return [], ""
+    section = dict(cfg.items("flake8"))
+    raw = section.get("fap-rulebooks", section.get("fap_rulebooks", ""))
+    paths = normalize_paths(parse_comma_separated_list(raw), cfg_dir)
+    return [Path(p) for p in paths], section.get("fap-settings", section.get("fap_settings", ""))
+
+
+def _rules(args: argparse.Namespace) -> int:
+    rulebook = _effective(args)
+    rows = [(r.code, r.name, r.family, "on" if r.enabled else "off", _relative(r.source)) for r in rulebook.rules]
+    rows += [(code, "", code[:4] + "xx", "off (setting)", "") for code in rulebook.turned_off]
+    widths = [max(len(row[i]) for row in rows + [("code", "name", "family", "state", "source")]) for i in range(5)]
+    for row in [("code", "name", "family", "state", "source"), *sorted(rows)]:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    rulebook = _effective(args)
+    code = args.code.upper()
+    matching = [r for r in rulebook.rules if r.code == code or r.name == args.code]
+    if not matching:
+        print(f"no rule {args.code!r} in the effective rulebook; `flake8-fastapi-prod rules` lists them", file=sys.stderr)
+        return 1
+    rule = matching[0]
+    print(docs.rule_markdown(rule, heading="#").rstrip())
+    print(f"\nFamily: {rule.family} ({docs.family_title(rule.code)}). Source: {_relative(rule.source)}:{rule.line}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    problems: list[Problem] = []
+    default = default_rulebook_path().resolve()
+    team = [p for p in args.rulebooks if p.resolve() != default]
+    count = 0
+    try:
+        if len(team) < len(args.rulebooks):  # the default rulebook itself: its examples too
+            rules = load_rulebooks([default]).rules
+            problems += [Problem(str(default), r.line, r.code, p) for r in rules for p in example_problems(r)]
+            count += len(rules)
+        if team:
+            rulebook = load_effective_rulebook(team)
+            count += sum(1 for r in rulebook.rules if Path(r.source).resolve() != default)
+    except RulebookError as error:
+        problems += error.problems
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    print(f"{count} rule(s) checked: no problems")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    text = docs.rulebook_markdown(load_rulebooks([default_rulebook_path()]))
+    if args.check:
+        current = args.output.read_text(encoding="utf-8") if args.output.is_file() else ""
+        if current != text:
+            print(f"{args.output} is stale: run `flake8-fastapi-prod docs --output {args.output}`", file=sys.stderr)
+            return 1
+        return 0
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 0
+
+
+def _relative(path: str) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
