@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
         if name == "explain":
             sub.add_argument("code")
+    export = commands.add_parser("export-ast-grep", help="write the effective rulebook as an ast-grep project")
+    export.add_argument("directory", type=Path)
+    export.add_argument("--rulebook", action="append", type=Path, default=None,
+                        help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
     check = commands.add_parser("check", help="validate rulebooks and run their examples")
     check.add_argument("rulebooks", nargs="+", type=Path)
     doc = commands.add_parser("docs", help="write the rule documentation (Markdown)")
@@ -32,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
     args = parser.parse_args(argv)
     try:
-        return {"rules": _rules, "explain": _explain, "check": _check, "docs": _docs}[args.command](args)
+        handlers = {"rules": _rules, "explain": _explain, "check": _check, "docs": _docs, "export-ast-grep": _export}
+        return handlers[args.command](args)
     except (RulebookError, SettingError) as error:
         print(error, file=sys.stderr)
         return 1
@@ -103,6 +108,14 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1
     print(f"{count} rule(s) checked: no problems")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from flake8_fastapi_prod.export import export_project
+
+    written = export_project(_effective(args), args.directory)
+    print(f"wrote {len(written)} files to {args.directory}: run `ast-grep scan -c {args.directory / 'sgconfig.yml'}`")
     return 0
 
 

@@ -32,16 +32,21 @@ def imported_names(value: Any) -> list[str]:
 
 
 def expand(node: Any, spell: Callable[[str], tuple[str, ...]]) -> Any:
-    """A plain-data copy of ``node`` with every ``imported:`` replaced by concrete patterns."""
+    """A plain-data copy of ``node`` with every ``imported:`` replaced by this file's spellings."""
+    return replace_imported(node, lambda names: {
+        "any": [{"pattern": s} for s in dict.fromkeys(s for name in names for s in spell(name))]
+    })
+
+
+def replace_imported(node: Any, replacement: Callable[[list[str]], dict]) -> Any:
+    """A plain-data copy of ``node`` with every ``imported:`` replaced by ``replacement(names)``."""
     if isinstance(node, list):
-        return [expand(item, spell) for item in node]
+        return [replace_imported(item, replacement) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {key: expand(value, spell) for key, value in node.items() if key != IMPORTED}
+    out = {key: replace_imported(value, replacement) for key, value in node.items() if key != IMPORTED}
     if IMPORTED in node:
-        spellings = [s for name in imported_names(node[IMPORTED]) for s in spell(name)]
-        alternatives = {"any": [{"pattern": s} for s in dict.fromkeys(spellings)]}
-        out["all"] = [alternatives, *out.get("all", [])]
+        out["all"] = [replacement(imported_names(node[IMPORTED])), *out.get("all", [])]
     return out
 
 
