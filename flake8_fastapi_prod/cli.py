@@ -29,6 +29,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("directory", type=Path)
     export.add_argument("--rulebook", action="append", type=Path, default=None,
                         help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
+    fix = commands.add_parser("fix", help="apply the fixes rules declare; report what could not be fixed")
+    fix.add_argument("paths", nargs="+", type=Path)
+    fix.add_argument("--diff", action="store_true", help="print a diff instead of writing the files")
+    fix.add_argument("--rulebook", action="append", type=Path, default=None,
+                     help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
     check = commands.add_parser("check", help="validate rulebooks and run their examples")
     check.add_argument("rulebooks", nargs="+", type=Path)
     doc = commands.add_parser("docs", help="write the rule documentation (Markdown)")
@@ -36,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc.add_argument("--check", action="store_true", help="exit 1 if the file is not up to date")
     args = parser.parse_args(argv)
     try:
-        handlers = {"rules": _rules, "explain": _explain, "check": _check, "docs": _docs, "export-ast-grep": _export}
+        handlers = {"rules": _rules, "explain": _explain, "check": _check, "docs": _docs, "export-ast-grep": _export,
+                    "fix": _fix}
         return handlers[args.command](args)
     except (RulebookError, SettingError) as error:
         print(error, file=sys.stderr)
@@ -117,6 +123,40 @@ def _export(args: argparse.Namespace) -> int:
     written = export_project(_effective(args), args.directory)
     print(f"wrote {len(written)} files to {args.directory}: run `ast-grep scan -c {args.directory / 'sgconfig.yml'}`")
     return 0
+
+
+def _fix(args: argparse.Namespace) -> int:
+    import difflib
+
+    from flake8_fastapi_prod.fixes import fix_source
+
+    rules = [rule for rule in _effective(args).rules if rule.enabled]
+    changed = remaining = 0
+    for path in _python_files(args.paths):
+        original = path.read_text(encoding="utf-8")
+        result = fix_source(original, rules)
+        for finding in result.unfixable:
+            remaining += 1
+            print(f"{path}:{finding.line}:{finding.column + 1}: {finding.text} (not fixed)")
+        if result.source == original:
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                original.splitlines(keepends=True), result.source.splitlines(keepends=True), str(path), str(path)))
+        else:
+            path.write_text(result.source, encoding="utf-8")
+            print(f"{path}: fixed {len(result.fixed)} finding(s)")
+    print(f"{changed} file(s) {'would be ' if args.diff else ''}changed, {remaining} finding(s) left to fix by hand",
+          file=sys.stderr)
+    return 1 if remaining or (args.diff and changed) else 0
+
+
+def _python_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return files
 
 
 def _docs(args: argparse.Namespace) -> int:

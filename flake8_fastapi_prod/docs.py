@@ -45,6 +45,10 @@ def rule_markdown(rule: Rule, heading: str = "##") -> str:
         parts += [f"{heading}# Left alone", ""]
         for snippet in rule.examples.valid:
             parts += ["```python", show_example(snippet).rstrip(), "```", ""]
+    if rule.examples.fixes:
+        before, after = rule.examples.fixes[0]
+        parts += [f"{heading}# Fix", "", "`flake8-fastapi-prod fix` rewrites, where it is certain to be correct:", ""]
+        parts += ["```python", before.rstrip(), "```", "", "into", "", "```python", after.rstrip(), "```", ""]
     if rule.settings or rule.disabled_when:
         parts += [f"{heading}# Settings", ""]
         parts += [f"- `{name}` (default: `{value!r}`)" for name, value in rule.settings.items()]

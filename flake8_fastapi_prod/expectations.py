@@ -47,7 +47,29 @@ def example_problems(rule: Rule) -> list[str]:
     """What is wrong with a rule's own examples, checked through the real engine; [] if nothing."""
     problems = [invalid_example_problem(rule, snippet, i) for i, snippet in enumerate(rule.examples.invalid, 1)]
     problems += [valid_example_problem(rule, snippet, i) for i, snippet in enumerate(rule.examples.valid, 1)]
+    problems += [fix_example_problem(rule, pair, i) for i, pair in enumerate(rule.examples.fixes, 1)]
+    if rule.examples.fixes and not rule.fix:
+        problems.append("has fix examples but no 'fix'")
     return [p for p in problems if p]
+
+
+def fix_example_problem(rule: Rule, pair: tuple[str, str], index: int) -> str | None:
+    """None when the fix turns ``before`` into ``after`` exactly, parses, and fixes it for good."""
+    from flake8_fastapi_prod.fixes import fix_source  # fixes imports this module's engine too
+
+    before, after = pair
+    result = fix_source(before, [rule])
+    if result.source != after:
+        return f"fix example {index}: the fix gives\n{result.source}instead of\n{after}"
+    try:
+        compile(after, f"<fix example {index}>", "exec", flags=0x400, dont_inherit=True)  # PyCF_ONLY_AST
+    except SyntaxError as error:
+        return f"fix example {index}: the fixed code does not parse: {error}"
+    if fix_source(after, [rule]).source != after:
+        return f"fix example {index}: fixing a second time changes the code again"
+    if not result.fixed:
+        return f"fix example {index}: the rule fixed nothing"
+    return None
 
 
 def invalid_example_problem(rule: Rule, snippet: str, index: int) -> str | None:

@@ -34,6 +34,7 @@ def default_rulebook_path() -> Path:
 class Examples:
     invalid: list[str] = field(default_factory=list)  # must be flagged on their `# expect:` lines
     valid: list[str] = field(default_factory=list)  # must not be flagged at all
+    fixes: list[tuple[str, str]] = field(default_factory=list)  # (before, after) for the rule's fix
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Rule:
     enabled: bool = True
     constraints: dict[str, Any] = field(default_factory=dict)
     utils: dict[str, Any] = field(default_factory=dict)  # only those the rule uses, global and local
+    fix: Any = None  # ast-grep's fix: a template string or a mapping with `template`
     settings: dict[str, Any] = field(default_factory=dict)  # declared settings and their defaults
     disabled_when: dict[str, Any] = field(default_factory=dict)
     examples: Examples = field(default_factory=Examples)
@@ -199,6 +201,8 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         schema.check_rule_body(util, report, util_names, schema.line_of(local_utils, util_name, at("utils")))
     if "rule" in entry:
         schema.check_rule_body(entry["rule"], report, util_names, at("rule"))
+    if "fix" in entry:
+        schema.check_fix(entry["fix"], report, at("fix"), util_names)
     examples = _read_examples(entry.get("examples"), report, at("examples"))
     if not all(k in entry for k in ("code", "name", "message", "rule")):
         return None
@@ -215,6 +219,7 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         enabled=entry.get("enabled", True),
         constraints=entry.get("constraints") or {},
         utils=utils,
+        fix=entry.get("fix"),
         settings=entry.get("settings") or {},
         disabled_when=entry.get("disabled_when") or {},
         examples=examples,
@@ -228,12 +233,19 @@ def _read_examples(value: Any, report: schema.Report, line: int) -> Examples:
     if not isinstance(value, dict):
         return examples
     schema.check_keys(value, schema.EXAMPLE_KEYS, "examples", report, line)
-    for key in schema.EXAMPLE_KEYS:
+    for key in ("invalid", "valid"):
         items = value.get(key) or []
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             report(schema.line_of(value, key, line), f"'examples.{key}' must be a list of code snippets")
             continue
         setattr(examples, key, list(items))
+    for pair in value.get("fixes") or []:
+        where = schema.line_of(pair, default=schema.line_of(value, "fixes", line))
+        if not isinstance(pair, dict) or not all(isinstance(pair.get(k), str) for k in schema.FIX_EXAMPLE_KEYS):
+            report(where, "each of 'examples.fixes' needs 'before' and 'after' code snippets")
+            continue
+        schema.check_keys(pair, schema.FIX_EXAMPLE_KEYS, "a fix example", report, where)
+        examples.fixes.append((pair["before"], pair["after"]))
     return examples
 
 

@@ -15,10 +15,12 @@ from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS
 from flake8_fastapi_prod.yaml_source import LineDict
 
 TOP_LEVEL_KEYS = ("utils", "rules", "overrides", "settings")
-RULE_ENTRY_KEYS = ("code", "name", "message", "note", "enabled", "rule", "constraints", "utils", "settings",
+RULE_ENTRY_KEYS = ("code", "name", "message", "note", "enabled", "rule", "constraints", "utils", "fix", "settings",
                    "disabled_when", "examples")
+FIX_KEYS = ("template", "expandStart", "expandEnd", "only_if", "imports")
 OVERRIDE_KEYS = ("message", "note", "enabled", "settings")
-EXAMPLE_KEYS = ("invalid", "valid")
+EXAMPLE_KEYS = ("invalid", "valid", "fixes")
+FIX_EXAMPLE_KEYS = ("before", "after")
 ATOMIC_KEYS = ("pattern", "kind", "regex", "nthChild", "range", IMPORTED)
 COMPOSITE_KEYS = ("all", "any", "not", "matches")
 RULE_KEYS = ATOMIC_KEYS + RELATIONAL_KEYS + COMPOSITE_KEYS
@@ -103,6 +105,24 @@ def check_rule_body(node: Any, report: Report, util_names: set[str], line: int, 
                 report(at("stopBy"), "'stopBy' must be 'neighbor', 'end' or a rule")
         if "field" in node and not _non_empty_str(node["field"]):
             report(at("field"), "'field' must be a non-empty string")
+
+
+def check_fix(fix: Any, report: Report, line: int, util_names: set[str]) -> None:
+    if isinstance(fix, str):
+        return
+    if not isinstance(fix, dict):
+        report(line, "'fix' must be a template string or a mapping with 'template'")
+        return
+    line = line_of(fix, default=line)
+    check_keys(fix, FIX_KEYS, "a fix", report, line)
+    if not isinstance(fix.get("template"), str):
+        report(line, "a fix mapping needs a 'template' string")
+    if "only_if" in fix:
+        check_rule_body(fix["only_if"], report, util_names, line_of(fix, "only_if", line))
+    imports = fix.get("imports", [])
+    if not isinstance(imports, list) or not all(isinstance(i, str) and i.lstrip().startswith(("import ", "from "))
+                                                for i in imports):
+        report(line_of(fix, "imports", line), "'imports' must be a list of import statements like 'import asyncio'")
 
 
 def _check_pattern(pattern: Any, report: Report, line: int) -> None:

@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from flake8_fastapi_prod.expectations import invalid_example_problem, parse_expectations, valid_example_problem
+from flake8_fastapi_prod.expectations import (
+    fix_example_problem,
+    invalid_example_problem,
+    parse_expectations,
+    valid_example_problem,
+)
 from flake8_fastapi_prod.effective import load_rulebooks
 from flake8_fastapi_prod.rulebook import default_rulebook_path
 
 RULES = load_rulebooks([default_rulebook_path()]).rules
 INVALID = [pytest.param(r, s, i, id=f"{r.code}-invalid-{i}") for r in RULES for i, s in enumerate(r.examples.invalid, 1)]
+FIXES = [pytest.param(r, p, i, id=f"{r.code}-fix-{i}") for r in RULES for i, p in enumerate(r.examples.fixes, 1)]
 VALID = [pytest.param(r, s, i, id=f"{r.code}-valid-{i}") for r in RULES for i, s in enumerate(r.examples.valid, 1)]
 
 # The catalogue's codes that the default rulebook ships so far.
@@ -27,6 +33,16 @@ def test_invalid_example_is_flagged_exactly_on_marked_lines(rule, snippet, index
 @pytest.mark.parametrize(("rule", "snippet", "index"), VALID)
 def test_valid_example_is_left_alone(rule, snippet, index):
     assert valid_example_problem(rule, snippet, index) is None
+
+
+@pytest.mark.parametrize(("rule", "pair", "index"), FIXES)
+def test_fix_turns_before_into_after_once_and_for_all(rule, pair, index):
+    assert fix_example_problem(rule, pair, index) is None
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.fix], ids=lambda r: r.code)
+def test_every_fix_has_examples(rule):
+    assert rule.examples.fixes
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)

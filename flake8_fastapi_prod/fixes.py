@@ -1,0 +1,127 @@
+"""Apply the fixes that rules declare, where the result is certain to be correct.
+
+A rule's ``fix`` is ast-grep's: a template (``await asyncio.sleep($$$ARGS)``) filled from
+the match's metavariables, or a mapping with ``template`` (and ast-grep's
+``expandStart``/``expandEnd``, which the export keeps). Two keys are this pack's own:
+``only_if``, an ast-grep rule the match must also satisfy for the fix to be safe (else the
+finding is reported as not fixable), and ``imports``, import statements the fixed code
+needs, added at the top of the file when the file does not import them yet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ast_grep_py import SgNode, SgRoot
+
+from flake8_fastapi_prod.engine import Finding, check_source
+from flake8_fastapi_prod.imports import Imports, read_imports
+from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.shorthand import expand, holds
+
+_METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
+MAX_PASSES = 10  # fixes of nested matches are applied over several passes
+
+
+@dataclass
+class FixResult:
+    source: str
+    fixed: list[Finding] = field(default_factory=list)
+    unfixable: list[Finding] = field(default_factory=list)  # what is left, with or without a declared fix
+
+
+def fix_source(source: str, rules: list[Rule]) -> FixResult:
+    """Apply every safe fix until nothing changes; report what remains."""
+    result = FixResult(source)
+    fixable = [rule for rule in rules if rule.fix]
+    for _ in range(MAX_PASSES):
+        new_source, fixed = _one_pass(result.source, fixable)
+        if new_source == result.source:
+            break
+        result.source = new_source
+        result.fixed += fixed
+    result.unfixable = check_source(result.source, rules)
+    return result
+
+
+def _one_pass(source: str, rules: list[Rule]) -> tuple[str, list[Finding]]:
+    root = SgRoot(source, "python").root()
+    imports = read_imports(root)
+    edits: list[tuple[int, int, str]] = []
+    needed: list[str] = []
+    fixed: list[Finding] = []
+    for rule in rules:
+        if not holds(rule.requirement, source, imports.spellings):
+            continue
+        spec = _fix_spec(rule.fix)
+        if not _imports_available(spec["imports"], imports):
+            continue
+        for node in root.find_all(rule.config_for(imports.spellings)):
+            if spec["only_if"] and not node.matches(**expand(spec["only_if"], imports.spellings)):
+                continue
+            start, end = node.range().start.index, node.range().end.index
+            if any(start < e_end and e_start < end for e_start, e_end, _ in edits):
+                continue  # overlaps an edit of this pass; the next pass sees the result
+            edits.append((start, end, _fill(spec["template"], node, source)))
+            needed += spec["imports"]
+            pos = node.range().start
+            fixed.append(Finding(pos.line + 1, pos.column, rule.code, rule.message))
+    for start, end, text in sorted(edits, reverse=True):
+        source = source[:start] + text + source[end:]
+    missing = [statement for statement in dict.fromkeys(needed) if not _already_imported(statement, imports)]
+    return (_add_imports(source, missing) if missing else source), fixed
+
+
+def _fix_spec(fix: Any) -> dict[str, Any]:
+    if isinstance(fix, str):
+        return {"template": fix, "only_if": None, "imports": []}
+    return {"template": fix["template"], "only_if": fix.get("only_if"), "imports": list(fix.get("imports") or [])}
+
+
+def _fill(template: str, node: SgNode, source: str) -> str:
+    def value(match: re.Match) -> str:
+        if match.group(1):
+            nodes = node.get_multiple_matches(match.group(1))
+            return source[nodes[0].range().start.index:nodes[-1].range().end.index] if nodes else ""
+        captured = node.get_match(match.group(2))
+        return captured.text() if captured is not None else match.group(0)
+
+    return _METAVARIABLE.sub(value, template)
+
+
+def _bindings_of(statement: str) -> list[tuple[str, str]]:
+    return read_imports(SgRoot(statement, "python").root()).bindings
+
+
+def _already_imported(statement: str, imports: Imports) -> bool:
+    return all(binding in imports.bindings for binding in _bindings_of(statement))
+
+
+def _imports_available(statements: list[str], imports: Imports) -> bool:
+    """False when a needed name is already bound to something else (the fix would break it)."""
+    bound = dict(imports.bindings)
+    return all(bound.get(local, qualified) == qualified for s in statements for local, qualified in _bindings_of(s))
+
+
+def _add_imports(source: str, statements: list[str]) -> str:
+    """Insert import statements after the module's last top-level import (or its docstring)."""
+    root = SgRoot(source, "python").root()
+    anchor = None
+    for child in root.children():
+        kind = child.kind()
+        if kind in ("import_statement", "import_from_statement", "future_import_statement"):
+            anchor = child
+        elif anchor is None and kind == "expression_statement" and child.child(0) and child.child(0).kind() == "string":
+            anchor = child  # the module docstring
+        elif kind != "comment":
+            break
+    text = "".join(f"{statement}\n" for statement in statements)
+    if anchor is None:
+        return text + source
+    end = anchor.range().end.index
+    line_end = source.find("\n", end)
+    cut = len(source) if line_end == -1 else line_end + 1
+    prefix = source[:cut] if line_end != -1 else source[:cut] + "\n"
+    return prefix + text + source[cut:]
