@@ -34,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     fix.add_argument("--diff", action="store_true", help="print a diff instead of writing the files")
     fix.add_argument("--rulebook", action="append", type=Path, default=None,
                      help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
+    profile = commands.add_parser("profile", help="time each rule on the given code, slowest first")
+    profile.add_argument("paths", nargs="+", type=Path)
+    profile.add_argument("--rulebook", action="append", type=Path, default=None,
+                         help="a team rulebook (repeatable); default: fap-rulebooks from flake8's config")
     check = commands.add_parser("check", help="validate rulebooks and run their examples")
     check.add_argument("rulebooks", nargs="+", type=Path)
     doc = commands.add_parser("docs", help="write the rule documentation (Markdown)")
@@ -42,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         handlers = {"rules": _rules, "explain": _explain, "check": _check, "docs": _docs, "export-ast-grep": _export,
-                    "fix": _fix}
+                    "fix": _fix, "profile": _profile}
         return handlers[args.command](args)
     except (RulebookError, SettingError) as error:
         print(error, file=sys.stderr)
@@ -150,6 +154,31 @@ def _fix(args: argparse.Namespace) -> int:
     print(f"{changed} file(s) {'would be ' if args.diff else ''}changed, {remaining} finding(s) left to fix by hand",
           file=sys.stderr)
     return 1 if remaining or (args.diff and changed) else 0
+
+
+def _profile(args: argparse.Namespace) -> int:
+    import time
+
+    from flake8_fastapi_prod.engine import PARSE, check_source
+
+    rules = _effective(args).rules
+    timings: dict[str, float] = {}
+    files = lines = 0
+    started = time.perf_counter()
+    for path in _python_files(args.paths):
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        files, lines = files + 1, lines + source.count("\n")
+        check_source(source, rules, timings)
+    total = time.perf_counter() - started
+    print(f"{files} files, {lines} lines, {total * 1000:.0f} ms in all (reading the files included)")
+    print(f"{'rule':<8} {'ms':>9} {'share':>6}")
+    for code, seconds in sorted(timings.items(), key=lambda item: -item[1]):
+        label = "(parse)" if code == PARSE else code
+        print(f"{label:<8} {seconds * 1000:9.1f} {seconds / total:6.1%}")
+    return 0
 
 
 def _python_files(paths: list[Path]) -> list[Path]:

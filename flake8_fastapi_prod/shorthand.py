@@ -91,6 +91,8 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
     if isinstance(pattern, str):
         # A pattern matches source text leaf for leaf: each identifier it names must occur.
         parts += [("text", w) for w in _PATTERN_WORD.findall(pattern) if not w.startswith("$")]
+    if isinstance(rule.get("regex"), str):
+        parts.append(_regex_requirement(rule["regex"]))
     if IMPORTED in rule:
         parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
@@ -105,6 +107,32 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         # (trees are finite), so the recursive reference itself adds no way to match.
         parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
     return _all(parts)
+
+
+def _regex_requirement(regex: str) -> Requirement:
+    """For a regex that is an alternation of plain words (``^on_(startup|shutdown)$``), one
+    of the words must occur in the text; for anything less simple, nothing is required."""
+    words = _literal_alternatives(regex)
+    if not words or any(not _WORD.fullmatch(word) for word in words):
+        return True
+    return _any([("text", word) for word in words])
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_GROUP = re.compile(r"^(?P<head>[A-Za-z0-9_]*)\((?:\?:)?(?P<body>[A-Za-z0-9_|]+)\)(?P<tail>[A-Za-z0-9_]*)$")
+
+
+def _literal_alternatives(regex: str) -> list[str]:
+    core = regex[1:] if regex.startswith("^") else regex
+    core = core[:-1] if core.endswith("$") and not core.endswith("\\$") else core
+    if _WORD.fullmatch(core):
+        return [core]
+    group = _GROUP.match(core)
+    if group:
+        return [group["head"] + word + group["tail"] for word in group["body"].split("|")]
+    if re.fullmatch(r"[A-Za-z0-9_|]+", core):
+        return core.split("|")
+    return []
 
 
 def _all(parts: list[Requirement]) -> Requirement:

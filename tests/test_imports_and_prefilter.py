@@ -60,12 +60,30 @@ def test_requirement_of_a_rule():
     req = requirement(rule, utils)
     no_imports = lambda name: ()  # noqa: E731
     with_fastapi = lambda name: ("FastAPI",) if name == "fastapi.FastAPI" else ()  # noqa: E731
-    assert holds(req, "@app.on_event('x')", no_imports)
-    assert not holds(req, "nothing here", no_imports)
-    assert holds(req, "app = FastAPI()", with_fastapi)
-    assert not holds(req, "imported but never used", with_fastapi)
+    assert holds(req, "@app.on_event('x')\nasync def f(): ...", no_imports)
+    assert not holds(req, "@app.on_event('x')\ndef f(): ...", no_imports)  # the util's regex needs `async`
+    assert not holds(req, "async def nothing_here(): ...", no_imports)
+    assert holds(req, "app = FastAPI()\nasync def f(): ...", with_fastapi)
+    assert not holds(req, "imported but never used\nasync def f(): ...", with_fastapi)
     assert requirement({"not": {"pattern": "x.y"}}, {}) is True
     assert requirement({"any": []}, {}) is False
+
+
+@pytest.mark.parametrize(
+    ("regex", "needs"),
+    [
+        ("^pool_size$", ("text", "pool_size")),
+        ("^on_(startup|shutdown)$", ("any", (("text", "on_startup"), ("text", "on_shutdown")))),
+        ("^(dispose|close)$", ("any", (("text", "dispose"), ("text", "close")))),
+        ("contextmanager", ("text", "contextmanager")),
+        ("[Ee]ngine", True),
+        ("^async[ \\t]", True),
+        ("(?i)engine", True),
+        ("a\\.b", True),
+    ],
+)
+def test_requirement_of_a_regex(regex, needs):
+    assert requirement({"regex": regex}, {}) == needs
 
 
 def without_prefilter(rules: list[Rule]) -> list[Rule]:
