@@ -110,29 +110,43 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
 
 
 def _regex_requirement(regex: str) -> Requirement:
-    """For a regex that is an alternation of plain words (``^on_(startup|shutdown)$``), one
-    of the words must occur in the text; for anything less simple, nothing is required."""
-    words = _literal_alternatives(regex)
-    if not words or any(not _WORD.fullmatch(word) for word in words):
-        return True
-    return _any([("text", word) for word in words])
+    """What a regex needs in the text: the words it starts with (``^on_(startup|shutdown)$``
+    needs ``on_startup`` or ``on_shutdown``); for anything less simple, nothing."""
+    words = _leading_words(regex)
+    return _any([("text", word) for word in words]) if words else True
+
+
+# An optional `^`, a word, an optional group of alternative words, a word, then the rest.
+_LEADING = re.compile(r"\^?(?P<head>[A-Za-z0-9_]*)(?:\((?:\?:)?(?P<body>[A-Za-z0-9_|]+)\))?(?P<tail>[A-Za-z0-9_]*)")
+
+
+def _leading_words(regex: str) -> list[str]:
+    match = _LEADING.match(regex)
+    rest = regex[match.end():]
+    if rest[:1] in ("?", "*", "{", "|") or "|" in _top_level(rest):
+        return []  # the last piece is optional, or the regex has other alternatives
+    words = [match["head"] + word + match["tail"] for word in (match["body"] or "").split("|")]
+    return words if all(_WORD.fullmatch(word) for word in words) else []
+
+
+def _top_level(regex: str) -> str:
+    """The regex with bracketed and parenthesised parts removed (roughly: enough to see `|`)."""
+    depth, out, escaped = 0, [], False
+    for char in regex:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_GROUP = re.compile(r"^(?P<head>[A-Za-z0-9_]*)\((?:\?:)?(?P<body>[A-Za-z0-9_|]+)\)(?P<tail>[A-Za-z0-9_]*)$")
-
-
-def _literal_alternatives(regex: str) -> list[str]:
-    core = regex[1:] if regex.startswith("^") else regex
-    core = core[:-1] if core.endswith("$") and not core.endswith("\\$") else core
-    if _WORD.fullmatch(core):
-        return [core]
-    group = _GROUP.match(core)
-    if group:
-        return [group["head"] + word + group["tail"] for word in group["body"].split("|")]
-    if re.fullmatch(r"[A-Za-z0-9_|]+", core):
-        return core.split("|")
-    return []
 
 
 def _all(parts: list[Requirement]) -> Requirement:

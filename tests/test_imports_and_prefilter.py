@@ -77,9 +77,13 @@ def test_requirement_of_a_rule():
         ("^(dispose|close)$", ("any", (("text", "dispose"), ("text", "close")))),
         ("contextmanager", ("text", "contextmanager")),
         ("[Ee]ngine", True),
-        ("^async[ \\t]", True),
+        ("^async[ \\t]", ("text", "async")),
+        ("^(fastapi|starlette)([.]|$)", ("any", (("text", "fastapi"), ("text", "starlette")))),
         ("(?i)engine", True),
-        ("a\\.b", True),
+        ("a\\.b", ("text", "a")),
+        ("abc?", True),
+        ("^foo$|^bar", True),
+        ("^(a|b)?c", True),
     ],
 )
 def test_requirement_of_a_regex(regex, needs):

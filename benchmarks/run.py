@@ -1,0 +1,187 @@
+"""Benchmark: what the rule pack adds to flake8, and the engine against ast-grep's own CLI.
+
+    python benchmarks/run.py [--runs 5]
+
+Downloads a pinned corpus of real FastAPI code from PyPI (cached in benchmarks/.corpus),
+then runs every comparison side by side, interleaved, --runs times, and prints medians and
+ratios (no verdicts):
+  - flake8 with the plugin / the same flake8 without it, --jobs 1 and --jobs 2, on the whole
+    corpus and on docs_src alone, and the peak memory of both;
+  - the engine alone / `ast-grep scan -j 1` with the exported rules, on the same files;
+  - cost per line on files of 1k, 10k and 50k lines, and on pathological inputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / ".corpus"
+PINS = {
+    "fastapi": ("0.128.0", "sdist", "docs_src"),  # ~600 tutorial apps
+    "prefect": ("3.9.1", "wheel", "prefect/server"),  # Prefect's FastAPI server
+    "apache-airflow-core": ("3.3.2", "wheel", "airflow/api_fastapi"),  # Airflow's FastAPI API
+}
+PYTHON = sys.executable
+
+# The same flake8, with or without this plugin: one wrapper, so both pay the same start-up.
+FLAKE8 = """
+import sys
+from flake8.plugins import finder
+from flake8.main.cli import main
+if sys.argv.pop(1) == "without":
+    find = finder.find_plugins
+    finder.find_plugins = lambda cfg, opts: [p for p in find(cfg, opts) if p.package != "flake8-fastapi-prod"]
+sys.exit(main())
+"""
+
+
+def corpus() -> dict[str, Path]:
+    """The pinned real code, downloaded once: {name: directory of .py files}."""
+    CORPUS.mkdir(exist_ok=True)
+    found = {}
+    for package, (version, kind, inside) in PINS.items():
+        target = CORPUS / f"{package}-{version}"
+        if not target.is_dir():
+            download = CORPUS / "downloads"
+            flags = ["--no-binary", ":all:"] if kind == "sdist" else ["--only-binary", ":all:"]
+            subprocess.run([PYTHON, "-m", "pip", "download", "-q", "--no-deps", *flags, f"{package}=={version}",
+                            "-d", str(download)], check=True)
+            (archive,) = [p for p in download.iterdir() if p.name.lower().replace("_", "-").startswith(f"{package}-{version}")]
+            _unpack(archive, target, inside)
+        found[package] = target
+    return found
+
+
+def _unpack(archive: Path, target: Path, inside: str) -> None:
+    target.mkdir(parents=True)
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as wheel:
+            for name in wheel.namelist():
+                if name.startswith(inside + "/") and name.endswith(".py"):
+                    (target / name).parent.mkdir(parents=True, exist_ok=True)
+                    (target / name).write_bytes(wheel.read(name))
+    else:
+        with tarfile.open(archive) as sdist:
+            for member in sdist.getmembers():
+                parts = member.name.split("/", 1)
+                if member.isfile() and len(parts) == 2 and parts[1].startswith(inside + "/") and member.name.endswith(".py"):
+                    (target / parts[1]).parent.mkdir(parents=True, exist_ok=True)
+                    (target / parts[1]).write_bytes(sdist.extractfile(member).read())
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB) of one command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return elapsed, usage.ru_maxrss
+
+
+def interleaved(pairs: dict[str, tuple[list[str], list[str]]], runs: int) -> dict[str, dict[str, list]]:
+    """Run each pair's two commands alternately (A B, then B A, ...) ``runs`` times."""
+    samples = {name: {"a": [], "b": [], "a_mem": [], "b_mem": []} for name in pairs}
+    for run in range(runs):
+        for name, (a, b) in pairs.items():
+            order = [("a", a), ("b", b)] if run % 2 == 0 else [("b", b), ("a", a)]
+            for side, command in order:
+                seconds, memory = timed(command)
+                samples[name][side].append(seconds)
+                samples[name][side + "_mem"].append(memory)
+        print(f"  run {run + 1}/{runs} done", file=sys.stderr)
+    return samples
+
+
+def engine_seconds(path: Path) -> dict:
+    out = subprocess.run([PYTHON, str(HERE / "engine_only.py"), str(path)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def real_code_file(source_dir: Path, lines: int, destination: Path) -> Path:
+    """A file of about ``lines`` lines, made by concatenating real tutorial modules."""
+    chunks, total = [], 0
+    modules = [p.read_text(encoding="utf-8") for p in sorted(source_dir.rglob("*.py"))]
+    modules = [m for m in modules if "__future__" not in m]
+    while total < lines:
+        for module in modules:
+            chunks.append(module if module.endswith("\n") else module + "\n")
+            total += module.count("\n") + 1
+            if total >= lines:
+                break
+    destination.write_text("".join(chunks), encoding="utf-8")
+    return destination
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    code = corpus()
+    docs_src = code["fastapi"] / "docs_src"
+    everything = [str(docs_src), *(str(p) for name, p in code.items() if name != "fastapi")]
+    work = Path(tempfile.mkdtemp(prefix="fap-bench-"))
+    ast_grep = shutil.which("ast-grep", path=str(Path(PYTHON).parent)) or shutil.which("ast-grep")
+    subprocess.run([PYTHON, "-m", "flake8_fastapi_prod", "export-ast-grep", str(work / "sg")], check=True,
+                   stdout=subprocess.DEVNULL)
+
+    flake8 = lambda which, jobs, targets: [PYTHON, "-c", FLAKE8, which, "--isolated", "--jobs", str(jobs), *targets]  # noqa: E731
+    pairs = {}
+    for label, targets in (("whole corpus", everything), ("docs_src", [str(docs_src)])):
+        for jobs in (1, 2):
+            pairs[f"flake8 with / without plugin, --jobs {jobs}, {label}"] = (
+                flake8("with", jobs, targets), flake8("without", jobs, targets))
+        if ast_grep:
+            pairs[f"engine alone / ast-grep scan -j 1, {label}"] = (
+                [PYTHON, str(HERE / "engine_only.py"), *targets],
+                [ast_grep, "scan", "-j", "1", "-c", str(work / "sg" / "sgconfig.yml"), "--json=compact", *targets])
+    files = sum(1 for t in everything for _ in Path(t).rglob("*.py"))
+    lines = sum(p.read_text(encoding="utf-8", errors="replace").count("\n") for t in everything for p in Path(t).rglob("*.py"))
+    print(f"# {time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"# corpus: {files} files, {lines} lines ({', '.join(f'{k}=={v[0]}' for k, v in PINS.items())}); {args.runs} interleaved runs")
+    samples = interleaved(pairs, args.runs)
+
+    print(f"\n{'comparison':<62} {'A s':>7} {'B s':>7} {'A/B':>6}")
+    for name, s in samples.items():
+        a, b = statistics.median(s["a"]), statistics.median(s["b"])
+        print(f"{name:<62} {a:7.2f} {b:7.2f} {a / b:6.2f}")
+    whole = samples["flake8 with / without plugin, --jobs 1, whole corpus"]
+    extra = (statistics.median(whole["a_mem"]) - statistics.median(whole["b_mem"])) / 1024
+    print(f"{'peak memory, flake8 with - without plugin, --jobs 1, whole corpus':<62} {extra:+7.1f} MB")
+
+    print(f"\n{'file':<44} {'lines':>7} {'KiB':>6} {'ms':>8} {'us/line':>8} {'vs 1k':>6}")
+    sizes = {f"real code, {n // 1000}k lines": real_code_file(docs_src, n, work / f"real_{n}.py") for n in (1000, 10000, 50000)}
+    sizes["real code, 100k lines"] = real_code_file(docs_src, 100_000, work / "real_100000.py")
+    (work / "nested.py").write_text("x = " + "[" * 1000 + "]" * 1000 + "\n")
+    (work / "literal.py").write_text("x = [\n" + "".join(f"    {i},\n" for i in range(20_000)) + "]\n")
+    sizes["1,000 nesting levels (one line)"] = work / "nested.py"
+    sizes["a 20,000-element literal"] = work / "literal.py"
+    baseline = None
+    for name, path in sizes.items():
+        runs = [engine_seconds(path) for _ in range(args.runs)]
+        seconds = statistics.median(r["check_seconds"] for r in runs)
+        n_lines, kib = runs[0]["lines"], path.stat().st_size / 1024
+        per_line = seconds / n_lines * 1e6
+        per_kib = seconds / kib
+        baseline = baseline or per_kib
+        print(f"{name:<44} {n_lines:7d} {kib:6.0f} {seconds * 1000:8.1f} {per_line:8.2f} {per_kib / baseline:6.2f}")
+    print("(vs 1k: cost per KiB of source relative to the 1k-line file)")
+    shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
