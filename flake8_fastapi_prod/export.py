@@ -85,13 +85,34 @@ def _join(head: str, rest: list[str]) -> str:
     return ".".join([head, *rest])
 
 
+# Where an import binds, as the engine reads it: at module level (class bodies and
+# module-level if/try/with included) for the whole file; inside a function for that
+# function. So the search for an import descends through compound statements but not into
+# functions, and stops at every other node (which it still tests): it visits statements,
+# not expressions.
+_COMPOUND = [
+    "module", "block", "class_definition", "decorated_definition", "if_statement", "elif_clause",
+    "else_clause", "try_statement", "except_clause", "finally_clause", "with_statement", "for_statement",
+    "while_statement", "match_statement", "case_clause",
+]
+_STATEMENTS_ONLY = {"not": {"any": [{"kind": kind} for kind in _COMPOUND]}}
+
+
+def _in_scope_of(import_rule: dict[str, Any]) -> dict[str, Any]:
+    search = {"stopBy": _STATEMENTS_ONLY, **import_rule}
+    return {"any": [
+        {"inside": {"kind": "module", "stopBy": "end", "has": search}},
+        {"inside": {"kind": "function_definition", "stopBy": "end", "has": search}},
+    ]}
+
+
 def _bound(expression: str, import_rule: dict[str, Any]) -> dict[str, Any]:
     # A bare metavariable or name must be an identifier; `all` makes ast-grep bind the
     # metavariable from the expression before it compares it with the import's alias.
     shape: dict[str, Any] = {"pattern": expression}
     if "." not in expression:
         shape["kind"] = "identifier"
-    return {"all": [shape, {"inside": {"kind": "module", "stopBy": "end", "has": {"stopBy": "end", **import_rule}}}]}
+    return {"all": [shape, _in_scope_of(import_rule)]}
 
 
 def _exact(text: str) -> str:
@@ -137,11 +158,20 @@ def _builtin(name: str) -> dict[str, Any]:
         {"kind": "aliased_import", "has": {"field": "alias", "regex": _exact(name)}},
         {"kind": "import_statement", "has": {"kind": "dotted_name", "regex": "^" + re.escape(name) + r"(\.|$)"}},
     ]}
+    # as in the engine, an import of the name anywhere in the file shadows the builtin
     return {"kind": "identifier", "pattern": name,
             "not": {"inside": {"kind": "module", "stopBy": "end", "has": {"stopBy": "end", **rebinding}}}}
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes a shared sub-rule out each time: ast-grep's YAML reader limits aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _write(path: Path, data: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    text = yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(text, encoding="utf-8")
     return path

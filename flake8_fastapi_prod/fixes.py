@@ -17,7 +17,7 @@ from typing import Any
 from ast_grep_py import SgNode, SgRoot
 
 from flake8_fastapi_prod.engine import Finding, check_source
-from flake8_fastapi_prod.imports import Imports, read_imports
+from flake8_fastapi_prod.imports import Binding, Imports, read_imports
 from flake8_fastapi_prod.rulebook import Rule
 from flake8_fastapi_prod.shorthand import expand, holds
 
@@ -91,18 +91,19 @@ def _fill(template: str, node: SgNode, source: str) -> str:
     return _METAVARIABLE.sub(value, template)
 
 
-def _bindings_of(statement: str) -> list[tuple[str, str]]:
+def _bindings_of(statement: str) -> list[Binding]:
     return read_imports(SgRoot(statement, "python").root()).bindings
 
 
 def _already_imported(statement: str, imports: Imports) -> bool:
+    """Whether the module already imports what ``statement`` would (imports in functions do not count)."""
     return all(binding in imports.bindings for binding in _bindings_of(statement))
 
 
 def _imports_available(statements: list[str], imports: Imports) -> bool:
     """False when a needed name is already bound to something else (the fix would break it)."""
-    bound = dict(imports.bindings)
-    return all(bound.get(local, qualified) == qualified for s in statements for local, qualified in _bindings_of(s))
+    bound = {local: qualified for local, qualified, _ in imports.bindings}
+    return all(bound.get(b.local, b.qualified) == b.qualified for s in statements for b in _bindings_of(s))
 
 
 def _add_imports(source: str, statements: list[str]) -> str:

@@ -16,6 +16,7 @@ from ast_grep_py import SgRoot
 
 from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
+from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.shorthand import Requirement, collect_imported, expand, referenced_utils, requirement
 from flake8_fastapi_prod.yaml_source import load_yaml
 
@@ -256,7 +257,7 @@ def _check_compiles(rule: Rule, report: schema.Report) -> None:
             report(rule.line, f"pattern {pattern!r} is not valid Python code, so it can never match")
     probe = SgRoot("pass\n", "python").root()
     try:
-        probe.find_all(rule.config_for(lambda name: (name,)))
+        probe.find_all(rule.config_for(lambda name: (Spelling(name),)))
     except BaseException as error:  # ast-grep raises its own types; a pyo3 panic is a BaseException
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Union
 
+from flake8_fastapi_prod.imports import Spelling
+
 IMPORTED = "imported"
 RELATIONAL_KEYS = ("inside", "has", "precedes", "follows")
 
@@ -31,11 +33,20 @@ def imported_names(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def expand(node: Any, spell: Callable[[str], tuple[str, ...]]) -> Any:
+def expand(node: Any, spell: Callable[[str], tuple[Spelling, ...]]) -> Any:
     """A plain-data copy of ``node`` with every ``imported:`` replaced by this file's spellings."""
     return replace_imported(node, lambda names: {
-        "any": [{"pattern": s} for s in dict.fromkeys(s for name in names for s in spell(name))]
+        "any": [_spelled(s) for s in dict.fromkeys(s for name in names for s in spell(name))]
     })
+
+
+def _spelled(spelling: Spelling) -> dict[str, Any]:
+    if spelling.scope is None:
+        return {"pattern": spelling.text}
+    # A name imported inside a function means the library only within that function.
+    start_line, start_column, end_line, end_column = spelling.scope
+    where = {"start": {"line": start_line, "column": start_column}, "end": {"line": end_line, "column": end_column}}
+    return {"pattern": spelling.text, "inside": {"kind": "function_definition", "stopBy": "end", "range": where}}
 
 
 def replace_imported(node: Any, replacement: Callable[[list[str]], dict]) -> Any:
@@ -165,7 +176,7 @@ def _any(parts: list[Requirement]) -> Requirement:
     return parts[0] if len(parts) == 1 else ("any", tuple(parts))
 
 
-def holds(req: Requirement, text: str, spell: Callable[[str], tuple[str, ...]]) -> bool:
+def holds(req: Requirement, text: str, spell: Callable[[str], tuple[Spelling, ...]]) -> bool:
     """Whether ``req`` holds for a file with this ``text`` and these import spellings."""
     if req is True or req is False:
         return req
@@ -174,7 +185,7 @@ def holds(req: Requirement, text: str, spell: Callable[[str], tuple[str, ...]]) 
         return req[1] in text
     if kind == "import":
         # The file must import the name and also use it: its last segment must occur.
-        return any(spelling.rpartition(".")[2] in text for name in req[1] for spelling in spell(name))
+        return any(spelling.text.rpartition(".")[2] in text for name in req[1] for spelling in spell(name))
     if kind == "all":
         return all(holds(part, text, spell) for part in req[1])
     return any(holds(part, text, spell) for part in req[1])

@@ -9,13 +9,15 @@ from ast_grep_py import SgRoot
 
 from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
-from flake8_fastapi_prod.imports import read_imports
+from flake8_fastapi_prod.imports import Spelling, read_imports
 from flake8_fastapi_prod.rulebook import Rule
 from flake8_fastapi_prod.shorthand import expand, holds, requirement
 
 
 def spellings(source: str, name: str) -> tuple[str, ...]:
-    return read_imports(SgRoot(source, "python").root()).spellings(name)
+    """The module-wide spellings; those scoped to a function are shown as `text@line`."""
+    found = read_imports(SgRoot(source, "python").root()).spellings(name)
+    return tuple(s.text if s.scope is None else f"{s.text}@{s.scope[0] + 1}" for s in found)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +36,9 @@ def spellings(source: str, name: str) -> tuple[str, ...]:
         ("from time import *\n", "time.sleep", ("sleep",)),
         ("from . import time\n", "time.sleep", ()),
         ("from .time import sleep\n", "time.sleep", ()),
-        ("def f():\n    import requests\n", "requests.get", ("requests.get",)),
+        ("def f():\n    import requests\n", "requests.get", ("requests.get@1",)),
+        ("class C:\n    import requests\n", "requests.get", ("requests.get",)),
+        ("try:\n    import ujson as json\nexcept ImportError:\n    import json\n", "json.loads", ("json.loads",)),
         ("", "time.sleep", ()),
         ("", "builtins.open", ("open",)),
         ("from aiofiles import open\n", "builtins.open", ()),
@@ -47,10 +51,13 @@ def test_spellings(source, name, expected):
 
 def test_expand_replaces_the_shorthand_with_patterns_and_keeps_the_rest():
     rule = {"kind": "call", "has": {"field": "function", "imported": ["time.sleep", "os.system"]}}
-    expanded = expand(rule, {"time.sleep": ("t.sleep", "nap"), "os.system": ()}.__getitem__)
+    spelled = {"time.sleep": (Spelling("t.sleep"), Spelling("nap", (3, 0, 9, 12))), "os.system": ()}
+    expanded = expand(rule, spelled.__getitem__)
+    in_function = {"kind": "function_definition", "stopBy": "end",
+                   "range": {"start": {"line": 3, "column": 0}, "end": {"line": 9, "column": 12}}}
     assert expanded == {
         "kind": "call",
-        "has": {"field": "function", "all": [{"any": [{"pattern": "t.sleep"}, {"pattern": "nap"}]}]},
+        "has": {"field": "function", "all": [{"any": [{"pattern": "t.sleep"}, {"pattern": "nap", "inside": in_function}]}]},
     }
 
 
@@ -59,7 +66,7 @@ def test_requirement_of_a_rule():
     rule = {"any": [{"pattern": "$A.on_event($$$)"}, {"has": {"imported": "fastapi.FastAPI"}}], "matches": "in-async"}
     req = requirement(rule, utils)
     no_imports = lambda name: ()  # noqa: E731
-    with_fastapi = lambda name: ("FastAPI",) if name == "fastapi.FastAPI" else ()  # noqa: E731
+    with_fastapi = lambda name: (Spelling("FastAPI"),) if name == "fastapi.FastAPI" else ()  # noqa: E731
     assert holds(req, "@app.on_event('x')\nasync def f(): ...", no_imports)
     assert not holds(req, "@app.on_event('x')\ndef f(): ...", no_imports)  # the util's regex needs `async`
     assert not holds(req, "async def nothing_here(): ...", no_imports)
