@@ -36,8 +36,14 @@ def show_example(snippet: str) -> str:
     return _EXPECT_COMMENT.sub("", snippet).rstrip() + "\n"
 
 
-def rule_markdown(rule: Rule, heading: str = "##") -> str:
-    parts = [f"{heading} {rule.code} `{rule.name}` ({state(rule)})", "", f"**What it does**: {rule.message}.", ""]
+def anchor(rule: Rule) -> str:
+    """The link target of a rule's section: `fap202-time-sleep-in-async`."""
+    return f"{rule.code.lower()}-{rule.name}"
+
+
+def rule_markdown(rule: Rule, heading: str = "##", with_anchor: bool = False) -> str:
+    parts = [f'<a id="{anchor(rule)}"></a>', ""] if with_anchor else []
+    parts += [f"{heading} {rule.code} `{rule.name}` ({state(rule)})", "", f"**What it does**: {rule.message}.", ""]
     parts += [f"{heading}# Why is this bad?", "", rule.note.strip(), ""]
     if rule.examples.invalid:
         parts += [f"{heading}# Example", "", "```python", show_example(rule.examples.invalid[0]).rstrip(), "```", ""]
@@ -67,7 +73,7 @@ def rulebook_markdown(rulebook: Rulebook) -> str:
         "| code | name | family | default | message |",
         "|---|---|---|---|---|",
     ]
-    lines += [f"| [{r.code}](#{r.code.lower()}-{r.name}) | `{r.name}` | {family_title(r.code)} | "
+    lines += [f"| [{r.code}](#{anchor(r)}) | `{r.name}` | {family_title(r.code)} | "
               f"{'on' if r.enabled else 'off'} | {r.message} |" for r in rulebook.rules]
     lines.append("")
     family = None
@@ -75,5 +81,5 @@ def rulebook_markdown(rulebook: Rulebook) -> str:
         if rule.code[:4] != family:
             family = rule.code[:4]
             lines += [f"# {family}xx: {family_title(rule.code)}", ""]
-        lines.append(rule_markdown(rule))
+        lines.append(rule_markdown(rule, with_anchor=True))
     return "\n".join(lines).rstrip() + "\n"

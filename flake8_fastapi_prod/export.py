@@ -54,7 +54,7 @@ def ast_grep_rule(rule: Rule) -> dict[str, Any]:
         exported["utils"] = replace_imported(rule.utils, relational)
     if rule.constraints:
         exported["constraints"] = replace_imported(rule.constraints, relational)
-    if isinstance(rule.fix, str) or (isinstance(rule.fix, dict) and not {"only_if", "imports"} & set(rule.fix)):
+    if isinstance(rule.fix, str) or (isinstance(rule.fix, dict) and not {"only_if", "target", "imports"} & set(rule.fix)):
         exported["fix"] = rule.fix  # fixes that need a guard or an import stay with `flake8-fastapi-prod fix`
     exported["metadata"] = {"name": rule.name, "family": rule.family}
     return exported

@@ -2,10 +2,13 @@
 
 A rule's ``fix`` is ast-grep's: a template (``await asyncio.sleep($$$ARGS)``) filled from
 the match's metavariables, or a mapping with ``template`` (and ast-grep's
-``expandStart``/``expandEnd``, which the export keeps). Two keys are this pack's own:
+``expandStart``/``expandEnd``, which the export keeps). Three keys are this pack's own:
 ``only_if``, an ast-grep rule the match must also satisfy for the fix to be safe (else the
-finding is reported as not fixable), and ``imports``, import statements the fixed code
-needs, added at the top of the file when the file does not import them yet.
+finding is reported as not fixable); ``target``, a rule that picks the node inside the
+match to replace (``app=...`` inside ``AsyncClient(...)``); and ``imports``, import
+statements the fixed code needs (metavariables allowed), added at the top of the file
+when it does not import them yet. A fix whose import would clash with a name the file
+already binds to something else is not made.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from flake8_fastapi_prod.rulebook import Rule
 from flake8_fastapi_prod.shorthand import expand, holds
 
 _METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
+_MULTIPLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)")
 MAX_PASSES = 10  # fixes of nested matches are applied over several passes
 
 
@@ -37,55 +41,91 @@ def fix_source(source: str, rules: list[Rule]) -> FixResult:
     result = FixResult(source)
     fixable = [rule for rule in rules if rule.fix]
     for _ in range(MAX_PASSES):
-        new_source, fixed = _one_pass(result.source, fixable)
-        if new_source == result.source:
+        changed = False
+        for rule in fixable:  # one rule at a time: each sees the file the previous one left
+            new_source, fixed = _fix_rule(result.source, rule)
+            if new_source != result.source:
+                result.source, changed = new_source, True
+                result.fixed += fixed
+        if not changed:
             break
-        result.source = new_source
-        result.fixed += fixed
     result.unfixable = check_source(result.source, rules)
     return result
 
 
-def _one_pass(source: str, rules: list[Rule]) -> tuple[str, list[Finding]]:
+def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
+    """``source`` with ``rule``'s fixes applied, or unchanged if they cannot be made safely."""
     root = SgRoot(source, "python").root()
     imports = read_imports(root)
+    if not holds(rule.requirement, source, imports.spellings):
+        return source, []
+    spec = _fix_spec(rule.fix)
     edits: list[tuple[int, int, str]] = []
     needed: list[str] = []
     fixed: list[Finding] = []
-    for rule in rules:
-        if not holds(rule.requirement, source, imports.spellings):
+    for node in root.find_all(rule.config_for(imports.spellings)):
+        if spec["only_if"] and not node.matches(**expand(spec["only_if"], imports.spellings)):
             continue
-        spec = _fix_spec(rule.fix)
-        if not _imports_available(spec["imports"], imports):
+        replaced = node.find(**expand(spec["target"], imports.spellings)) if spec["target"] else node
+        if replaced is None:
             continue
-        for node in root.find_all(rule.config_for(imports.spellings)):
-            if spec["only_if"] and not node.matches(**expand(spec["only_if"], imports.spellings)):
-                continue
-            start, end = node.range().start.index, node.range().end.index
-            if any(start < e_end and e_start < end for e_start, e_end, _ in edits):
-                continue  # overlaps an edit of this pass; the next pass sees the result
-            edits.append((start, end, _fill(spec["template"], node, source)))
-            needed += spec["imports"]
-            pos = node.range().start
-            fixed.append(Finding(pos.line + 1, pos.column, rule.code, rule.message))
+        start, end = _expanded_range(replaced, spec)
+        if any(start < e_end and e_start < end for e_start, e_end, _ in edits):
+            continue  # overlaps an edit of this pass; the next pass sees the result
+        edits.append((start, end, _fill(spec["template"], replaced, node, source)))
+        needed += [_fill(statement, replaced, node, source) for statement in spec["imports"]]
+        pos = node.range().start
+        fixed.append(Finding(pos.line + 1, pos.column, rule.code, rule.message))
+    if not edits:
+        return source, []
+    new_source = source
     for start, end, text in sorted(edits, reverse=True):
-        source = source[:start] + text + source[end:]
-    missing = [statement for statement in dict.fromkeys(needed) if not _already_imported(statement, imports)]
-    return (_add_imports(source, missing) if missing else source), fixed
+        new_source = new_source[:start] + text + new_source[end:]
+    after = read_imports(SgRoot(new_source, "python").root())
+    if not _imports_available(needed, after):
+        return source, []  # a name the fix needs is bound to something else: leave it to a person
+    missing = [statement for statement in dict.fromkeys(needed) if not _already_imported(statement, after)]
+    return (_add_imports(new_source, missing) if missing else new_source), fixed
 
 
 def _fix_spec(fix: Any) -> dict[str, Any]:
     if isinstance(fix, str):
-        return {"template": fix, "only_if": None, "imports": []}
-    return {"template": fix["template"], "only_if": fix.get("only_if"), "imports": list(fix.get("imports") or [])}
+        fix = {"template": fix}
+    return {"template": fix["template"], "only_if": fix.get("only_if"), "target": fix.get("target"),
+            "imports": list(fix.get("imports") or []),
+            "expandStart": fix.get("expandStart"), "expandEnd": fix.get("expandEnd")}
 
 
-def _fill(template: str, node: SgNode, source: str) -> str:
+def _expanded_range(node: SgNode, spec: dict[str, Any]) -> tuple[int, int]:
+    """The node's range, grown over neighbouring siblings as ast-grep's expandStart/expandEnd do."""
+    start, end = node.range().start.index, node.range().end.index
+    sibling = node.prev()
+    while spec["expandStart"] and sibling is not None and sibling.matches(**spec["expandStart"]):
+        start, sibling = sibling.range().start.index, sibling.prev()
+    sibling = node.next()
+    while spec["expandEnd"] and sibling is not None and sibling.matches(**spec["expandEnd"]):
+        end, sibling = sibling.range().end.index, sibling.next()
+    return start, end
+
+
+def _fill(template: str, node: SgNode, outer: SgNode, source: str) -> str:
+    """The template with its metavariables filled from ``node`` (or the whole match ``outer``).
+
+    An empty ``$$$ARGS`` takes a neighbouring ", " with it, so that
+    ``f($$$ARGS, exclude_unset=True)`` gives ``f(exclude_unset=True)``.
+    """
+    def multiple(name: str) -> str:
+        nodes = node.get_multiple_matches(name) or outer.get_multiple_matches(name)
+        return source[nodes[0].range().start.index:nodes[-1].range().end.index] if nodes else ""
+
+    for name in _MULTIPLE.findall(template):
+        if not multiple(name):
+            template = template.replace(f"$$${name}, ", "").replace(f", $$${name}", "")
+
     def value(match: re.Match) -> str:
         if match.group(1):
-            nodes = node.get_multiple_matches(match.group(1))
-            return source[nodes[0].range().start.index:nodes[-1].range().end.index] if nodes else ""
-        captured = node.get_match(match.group(2))
+            return multiple(match.group(1))
+        captured = node.get_match(match.group(2)) or outer.get_match(match.group(2))
         return captured.text() if captured is not None else match.group(0)
 
     return _METAVARIABLE.sub(value, template)

@@ -17,7 +17,7 @@ from flake8_fastapi_prod.yaml_source import LineDict
 TOP_LEVEL_KEYS = ("utils", "rules", "overrides", "settings")
 RULE_ENTRY_KEYS = ("code", "name", "message", "note", "enabled", "rule", "constraints", "utils", "fix", "settings",
                    "disabled_when", "examples")
-FIX_KEYS = ("template", "expandStart", "expandEnd", "only_if", "imports")
+FIX_KEYS = ("template", "expandStart", "expandEnd", "only_if", "target", "imports")
 OVERRIDE_KEYS = ("message", "note", "enabled", "settings")
 EXAMPLE_KEYS = ("invalid", "valid", "fixes")
 FIX_EXAMPLE_KEYS = ("before", "after")
@@ -117,8 +117,9 @@ def check_fix(fix: Any, report: Report, line: int, util_names: set[str]) -> None
     check_keys(fix, FIX_KEYS, "a fix", report, line)
     if not isinstance(fix.get("template"), str):
         report(line, "a fix mapping needs a 'template' string")
-    if "only_if" in fix:
-        check_rule_body(fix["only_if"], report, util_names, line_of(fix, "only_if", line))
+    for key in ("only_if", "target", "expandStart", "expandEnd"):
+        if key in fix:
+            check_rule_body(fix[key], report, util_names, line_of(fix, key, line))
     imports = fix.get("imports", [])
     if not isinstance(imports, list) or not all(isinstance(i, str) and i.lstrip().startswith(("import ", "from "))
                                                 for i in imports):

@@ -25,3 +25,9 @@ def test_stale_docs_are_detected(tmp_path):
     assert run_cli("docs", "--check", "--output", str(stale), cwd=ROOT).returncode == 1
     assert run_cli("docs", "--output", str(stale), cwd=ROOT).returncode == 0
     assert run_cli("docs", "--check", "--output", str(stale), cwd=ROOT).returncode == 0
+
+
+def test_readme_lists_every_rule(rulebook):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for rule in rulebook.rules:
+        assert f"[{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name})" in readme
