@@ -18,9 +18,11 @@ from flake8_fastapi_prod import __version__
 from flake8_fastapi_prod.effective import Rulebook, load_effective_rulebook
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.errors import RulebookError
+from flake8_fastapi_prod.rulebook import Rule
 from flake8_fastapi_prod.settings import SettingError, parse_settings_text
 
 _rulebook: Rulebook | None = None
+_selected: list[Rule] | None = None  # the rules flake8 will report, once its options are known
 
 
 def loaded_rulebook() -> Rulebook:
@@ -65,15 +67,30 @@ class FastAPIProdChecker:
 
     @classmethod
     def parse_options(cls, option_manager: Any, options: argparse.Namespace, args: Sequence[str]) -> None:
-        global _rulebook
+        global _rulebook, _selected
         defaults_off = _off_by_default(loaded_rulebook())
         _rulebook = load_or_exit(options.fap_rulebooks or [], options.fap_settings or "")
         ignored = options.extended_default_ignore
         ignored[:] = [code for code in ignored if code not in defaults_off] + _off_by_default(_rulebook)
+        _selected = _rules_flake8_reports(_rulebook, options)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
-        for finding in check_source("".join(self.lines), loaded_rulebook().rules):
+        rules = _selected if _selected is not None else loaded_rulebook().rules
+        for finding in check_source("".join(self.lines), rules):
             yield finding.line, finding.column, finding.text, type(self)
+
+
+def _rules_flake8_reports(rulebook: Rulebook, options: argparse.Namespace) -> list[Rule] | None:
+    """The rules whose codes flake8 would report with these options: running the others
+    (off by default, or ignored by the user) would cost time for findings flake8 drops.
+    A `# noqa` is per line, so it does not count here. None if flake8 cannot tell."""
+    try:
+        from flake8.style_guide import Decision, DecisionEngine
+
+        decider = DecisionEngine(options)
+        return [rule for rule in rulebook.rules if decider.decision_for(rule.code) is Decision.Selected]
+    except Exception:  # an older or newer flake8 without this API: run every rule
+        return None
 
 
 def _off_by_default(rulebook: Rulebook) -> list[str]:

@@ -28,6 +28,17 @@ Requirement = Union[bool, tuple]
 _PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")
 
 
+# Node kinds whose text always contains a keyword: the keyword must occur for one to exist.
+KIND_KEYWORDS = {
+    "raise_statement": "raise", "yield": "yield", "await": "await", "lambda": "lambda",
+    "try_statement": "try", "with_statement": "with", "decorator": "@", "assert_statement": "assert",
+    "return_statement": "return", "delete_statement": "del", "global_statement": "global",
+    "nonlocal_statement": "nonlocal", "class_definition": "class", "function_definition": "def",
+    "import_statement": "import", "import_from_statement": "import", "for_statement": "for",
+    "while_statement": "while", "if_statement": "if", "except_clause": "except", "finally_clause": "finally",
+}
+
+
 def imported_names(value: Any) -> list[str]:
     """The qualified names an ``imported:`` value lists (a string or a list of strings)."""
     return [value] if isinstance(value, str) else list(value)
@@ -104,6 +115,8 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         parts += [("text", w) for w in _PATTERN_WORD.findall(pattern) if not w.startswith("$")]
     if isinstance(rule.get("regex"), str):
         parts.append(_regex_requirement(rule["regex"]))
+    if rule.get("kind") in KIND_KEYWORDS:  # a `raise_statement` node holds the word `raise`
+        parts.append(("text", KIND_KEYWORDS[rule["kind"]]))
     if IMPORTED in rule:
         parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
