@@ -13,6 +13,7 @@ from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.expectations import example_problems
 from flake8_fastapi_prod.rulebook import default_rulebook_path
 from flake8_fastapi_prod.settings import SettingError, parse_settings_text
+from flake8_fastapi_prod.slow_shapes import slow_shape_warnings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,19 +102,24 @@ def _check(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     default = default_rulebook_path().resolve()
     team = [p for p in args.rulebooks if p.resolve() != default]
-    count = 0
+    checked = []
     try:
         if len(team) < len(args.rulebooks):  # the default rulebook itself: its examples too
             rules = load_rulebooks([default]).rules
             problems += [Problem(str(default), r.line, r.code, p) for r in rules for p in example_problems(r)]
-            count += len(rules)
+            checked += rules
         if team:
             rulebook = load_effective_rulebook(team)
-            count += sum(1 for r in rulebook.rules if Path(r.source).resolve() != default)
+            checked += [r for r in rulebook.rules if Path(r.source).resolve() != default]
     except RulebookError as error:
         problems += error.problems
+    count = len(checked)
     for problem in problems:
         print(problem)
+    if not problems:
+        for rule in checked:
+            for warning in slow_shape_warnings(rule):
+                print(f"{_relative(rule.source)}:{rule.line}: {rule.code}: warning: {warning}")
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return 1

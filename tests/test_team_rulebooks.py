@@ -204,3 +204,37 @@ def test_cli_check_passes_a_good_team_rulebook(tmp_path):
     result = run_cli("check", str(tmp_path / "team.yaml"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 rule(s) checked: no problems" in result.stdout
+
+
+SLOW_RULE = textwrap.dedent(
+    """\
+    rules:
+      - code: FAP903
+        name: slow-shapes
+        message: a rule written in shapes known to be slow
+        note: For the check command's warnings.
+        rule:
+          kind: call
+          regex: '\\w+\\('
+          not:
+            inside: {kind: decorator, stopBy: end}
+        examples:
+          invalid:
+            - |
+              print(1)  # expect: FAP903:1
+          valid:
+            - |
+              x = 1
+    """
+)
+
+
+def test_check_warns_about_slow_rule_shapes(tmp_path):
+    (tmp_path / "slow.yaml").write_text(SLOW_RULE)
+    result = run_cli("check", str(tmp_path / "slow.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    warnings = [line for line in result.stdout.splitlines() if ": warning: " in line]
+    assert len(warnings) == 3
+    assert "the prefilter cannot skip this rule" in warnings[0]
+    assert "`not: {inside: ..., stopBy: end}`" in result.stdout and "Unicode classes" in result.stdout
+    assert run_cli("check", str(tmp_path / "slow.yaml")).returncode == 0

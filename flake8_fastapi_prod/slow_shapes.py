@@ -1,0 +1,44 @@
+"""Rule shapes known to be slow, reported by ``flake8-fastapi-prod check`` as warnings.
+
+Measured on this engine (see benchmarks/README.md): a rule the prefilter cannot skip pays
+ast-grep's rule compilation on every file; ``not: {inside: ..., stopBy: end}`` climbs to the
+root from every candidate (quadratic in nesting depth); Unicode regex classes cost up to a
+millisecond each to compile, on every file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from flake8_fastapi_prod.rulebook import Rule
+
+_UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]|(?<!\\)\.(?![^\[]*\])")
+
+
+def slow_shape_warnings(rule: Rule) -> list[str]:
+    warnings = []
+    if rule.requirement is True:
+        warnings.append("the prefilter cannot skip this rule on any file (it names no identifier, imported name "
+                        "or word regex): it is compiled and run on every file; add a `pattern`, an `imported:` "
+                        "name or a `regex: '^word$'` that every match must contain")
+    for where, node in _walk({"rule": rule.body, **{f"utils.{k}": v for k, v in rule.utils.items()}}):
+        inside = node.get("not", {}).get("inside") if isinstance(node.get("not"), dict) else None
+        if isinstance(inside, dict) and inside.get("stopBy") == "end":
+            warnings.append(f"{where}: `not: {{inside: ..., stopBy: end}}` climbs to the module from every candidate "
+                            "(quadratic in nesting depth); stop at the nearest function with a `stopBy` rule")
+        regex = node.get("regex")
+        if isinstance(regex, str) and _UNICODE_CLASSES.search(regex):
+            warnings.append(f"{where}: regex {regex!r} uses Unicode classes (\\w \\s \\d \\b or .), which take up to "
+                            "a millisecond to compile on every file; use ASCII classes like [A-Za-z0-9_]")
+    return warnings
+
+
+def _walk(node: Any, where: str = "") -> Iterator[tuple[str, dict]]:
+    if isinstance(node, dict):
+        yield where or "rule", node
+        for key, value in node.items():
+            yield from _walk(value, f"{where}.{key}" if where else key)
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _walk(item, f"{where}[{index}]")
