@@ -17,7 +17,14 @@ from ast_grep_py import SgRoot
 from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
-from flake8_fastapi_prod.shorthand import Requirement, collect_imported, expand, referenced_utils, requirement
+from flake8_fastapi_prod.shorthand import (
+    Requirement,
+    collect_imported,
+    expand,
+    in_written_order,
+    referenced_utils,
+    requirement,
+)
 from flake8_fastapi_prod.yaml_source import load_yaml
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -168,6 +175,7 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
         schema.check_rule_body(body, report, set(utils), rule.line)
         for util in utils.values():
             schema.check_rule_body(util, report, set(utils), rule.line)
+    body, utils = in_written_order(body), {name: in_written_order(util) for name, util in utils.items()}
     final = replace(
         rule, body=body, utils=utils, constraints=constraints,
         requirement=requirement(body, utils),

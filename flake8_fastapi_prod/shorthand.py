@@ -72,6 +72,41 @@ def replace_imported(node: Any, replacement: Callable[[list[str]], dict]) -> Any
     return out
 
 
+_RELATION_ONLY = ("stopBy", "field")
+
+
+def in_written_order(node: Any) -> Any:
+    """A copy of a rule in which every mapping of several rule keys becomes one ``all`` list
+    in the order the keys were written.
+
+    ast-grep checks a mapping's keys in an order of its own, so a module-wide search written
+    last could run first, on every node; ``all`` runs in list order. Written order is what
+    a rule's author expects, for speed and for metavariables bound by an earlier key."""
+    if isinstance(node, list):
+        return [in_written_order(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    relation = {key: node[key] for key in _RELATION_ONLY if key in node}
+    if "stopBy" in relation and isinstance(relation["stopBy"], dict):
+        relation["stopBy"] = in_written_order(relation["stopBy"])
+    keys = [key for key in node if key not in _RELATION_ONLY]
+    if len(keys) <= 1:
+        return {**relation, **{key: _ordered_value(key, node[key]) for key in keys}}
+    return {**relation, "all": [_ordered_part(key, node[key]) for key in keys]}
+
+
+def _ordered_part(key: str, value: Any) -> dict[str, Any]:
+    if key == "all":  # an `all` written among other keys keeps its own order, in place
+        return {"all": [in_written_order(item) for item in value]}
+    return {key: _ordered_value(key, value)}
+
+
+def _ordered_value(key: str, value: Any) -> Any:
+    if key in ("pattern", "kind", "regex", "nthChild", "range", "matches", IMPORTED):
+        return value
+    return in_written_order(value)
+
+
 def collect_imported(node: Any, into: set[str]) -> set[str]:
     """Every qualified name that ``imported:`` mentions anywhere in ``node``."""
     if isinstance(node, list):
