@@ -126,3 +126,21 @@ def test_prefilter_skips_rules_on_unrelated_code(rulebook):
 def test_message_interpolates_metavariables():
     rule = Rule(code="FAP901", name="no-print", message="do not call $FN here", body={"pattern": "$FN($$$)", "regex": "^print"})
     assert [f.text for f in check_source("print(1)\n", [rule])] == ["FAP901 do not call print here"]
+
+
+def test_rules_run_their_keys_in_written_order():
+    from flake8_fastapi_prod.shorthand import in_written_order
+
+    rule = {
+        "kind": "call",
+        "has": {"field": "function", "stopBy": "end", "kind": "attribute", "regex": "^get$"},
+        "not": {"inside": {"kind": "module", "stopBy": "end", "has": {"pattern": "import x"}}},
+        "all": [{"pattern": "$A"}, {"matches": "u"}],
+    }
+    assert in_written_order(rule) == {"all": [
+        {"kind": "call"},
+        {"has": {"field": "function", "stopBy": "end", "all": [{"kind": "attribute"}, {"regex": "^get$"}]}},
+        {"not": {"inside": {"stopBy": "end", "all": [{"kind": "module"}, {"has": {"pattern": "import x"}}]}}},
+        {"all": [{"pattern": "$A"}, {"matches": "u"}]},
+    ]}
+    assert in_written_order({"pattern": "x"}) == {"pattern": "x"}
