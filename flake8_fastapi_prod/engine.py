@@ -49,6 +49,7 @@ def check_source(source: str, rules: list[Rule], timings: dict[str, float] | Non
     if timings is not None:
         _add_time(timings, PARSE, started)
     findings: set[Finding] = set()
+    failures: list[tuple[str, BaseException]] = []
     for rule in rules:
         started = time.perf_counter()
         try:
@@ -56,9 +57,12 @@ def check_source(source: str, rules: list[Rule], timings: dict[str, float] | Non
                 for node in root.find_all(rule.config_for(imports.spellings)):
                     findings.add(_finding(rule, node))
         except BaseException as error:
-            findings.add(_internal_error(f"rule {rule.code}", error))
+            failures.append((rule.code, error))
         if timings is not None:
             _add_time(timings, rule.code, started)
+    if failures:  # the file is reported once, naming every rule that failed on it
+        codes = ", ".join(code for code, _ in failures)
+        findings.add(_internal_error(f"rule{'s' if len(failures) > 1 else ''} {codes}", failures[0][1]))
     return sorted(findings)
 
 

@@ -119,6 +119,9 @@ def read_rulebook_file(path: Path, inherited_utils: dict[str, Any]) -> RulebookF
             report_for(str(code))(line, "an override must be a mapping of fields to change")
         else:
             schema.check_keys(fields, schema.OVERRIDE_KEYS, "an override", report_for(str(code)), line)
+            for key, kind in (("message", str), ("note", str), ("enabled", bool), ("settings", dict)):
+                if key in fields and not isinstance(fields[key], kind):
+                    report_for(str(code))(schema.line_of(fields, key, line), f"'{key}' must be {schema._type_name(kind())}")
     settings = _mapping(data, "settings", report_for(""))
     entries = data.get("rules")
     if entries is None:
@@ -248,7 +251,11 @@ def _read_examples(value: Any, report: schema.Report, line: int) -> Examples:
             report(schema.line_of(value, key, line), f"'examples.{key}' must be a list of code snippets")
             continue
         setattr(examples, key, list(items))
-    for pair in value.get("fixes") or []:
+    fixes = value.get("fixes") or []
+    if not isinstance(fixes, list):
+        report(schema.line_of(value, "fixes", line), "'examples.fixes' must be a list of before/after pairs")
+        fixes = []
+    for pair in fixes:
         where = schema.line_of(pair, default=schema.line_of(value, "fixes", line))
         if not isinstance(pair, dict) or not all(isinstance(pair.get(k), str) for k in schema.FIX_EXAMPLE_KEYS):
             report(where, "each of 'examples.fixes' needs 'before' and 'after' code snippets")
