@@ -91,12 +91,14 @@ def load_rulebooks(
         for name, value in rule_settings.get(code, {}).items():
             _check_declared(name, declared, problems, rule.source, rule.line, code)
             rule_values[name] = _coerce_or_report(name, value, declared.get(name), problems, rule.source, rule.line)
+        before = len(problems)
         final = finalize_rule(rule, rule_values, report)
         if final is None:
-            turned_off.append(code)
+            if len(problems) == before:
+                turned_off.append(code)
             continue
         rules.append(final)
-        if code in team_codes:
+        if code in team_codes and len(problems) == before:  # examples of a rule ast-grep rejected prove nothing
             problems += [Problem(rule.source, rule.line, code, p) for p in example_problems(final)]
     if problems:
         raise RulebookError(problems)

@@ -122,6 +122,9 @@ def read_rulebook_file(path: Path, inherited_utils: dict[str, Any]) -> RulebookF
             for key, kind in (("message", str), ("note", str), ("enabled", bool), ("settings", dict)):
                 if key in fields and not isinstance(fields[key], kind):
                     report_for(str(code))(schema.line_of(fields, key, line), f"'{key}' must be {schema._type_name(kind())}")
+            message = fields.get("message")
+            if isinstance(message, str) and not _one_line(message):
+                report_for(str(code))(schema.line_of(fields, "message", line), "'message' must be one non-empty line")
     settings = _mapping(data, "settings", report_for(""))
     entries = data.get("rules")
     if entries is None:
@@ -151,6 +154,27 @@ def read_rulebook_file(path: Path, inherited_utils: dict[str, Any]) -> RulebookF
     if problems:
         raise RulebookError(problems)
     return RulebookFile(where, rules, own_utils, overrides, settings)
+
+
+# A rule is compiled by ast-grep for every file it runs on: the largest default rule has
+# about 270 nodes; a rule many times that (usually YAML aliases) would slow every run.
+MAX_RULE_NODES = 5_000
+
+
+def _one_line(text: str) -> bool:
+    return bool(text.strip()) and "\n" not in text.strip() and "\r" not in text.strip()
+
+
+def _node_count(node: Any, limit: int = MAX_RULE_NODES + 1) -> int:
+    count, stack = 0, [node]
+    while stack and count < limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _mapping(data: dict, key: str, report: schema.Report) -> dict:
@@ -201,8 +225,12 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         report(at("code"), f"code {code!r} must be FAP followed by three digits (flake8 reports only codes it selects)")
     if "name" in entry and not (isinstance(name, str) and schema.NAME_FORMAT.fullmatch(name)):
         report(at("name"), f"name {name!r} must be kebab-case, like 'engine-at-import-time'")
-    if "message" in entry and not (isinstance(message, str) and message.strip() and "\n" not in message.strip()):
+    if "message" in entry and not (isinstance(message, str) and _one_line(message)):
         report(at("message"), "'message' must be one non-empty line")
+    size = _node_count([entry.get("rule"), entry.get("utils"), entry.get("constraints")])
+    if size > MAX_RULE_NODES:
+        report(line, f"the rule expands to more than {MAX_RULE_NODES} nodes (YAML aliases included): "
+                     "it would be slow to compile on every file")
     for key, kind in (("note", str), ("enabled", bool), ("constraints", dict), ("utils", dict), ("settings", dict),
                       ("disabled_when", dict), ("examples", dict)):
         if key in entry and not isinstance(entry[key], kind):

@@ -104,6 +104,10 @@ def load_yaml(path: Path) -> Any:
         raise RulebookError([Problem(str(path), dup.line, "", problem)])
     except _TooLarge:
         raise RulebookError([Problem(str(path), 0, "", f"the document expands to more than {MAX_NODES} nodes (aliases?)")])
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        raise RulebookError([Problem(str(path), line, "", f"invalid YAML: the character {chr(error.character)!r} "
+                                                         "is not allowed in a YAML document")])
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
