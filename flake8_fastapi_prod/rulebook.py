@@ -25,7 +25,7 @@ from flake8_fastapi_prod.shorthand import (
     referenced_utils,
     requirement,
 )
-from flake8_fastapi_prod.yaml_source import load_yaml
+from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -165,18 +165,6 @@ def _one_line(text: str) -> bool:
     return bool(text.strip()) and "\n" not in text.strip() and "\r" not in text.strip()
 
 
-def _node_count(node: Any, limit: int = MAX_RULE_NODES + 1) -> int:
-    count, stack = 0, [node]
-    while stack and count < limit:
-        item = stack.pop()
-        count += 1
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return count
-
-
 def _mapping(data: dict, key: str, report: schema.Report) -> dict:
     value = data.get(key)
     if value is None:
@@ -227,7 +215,7 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         report(at("name"), f"name {name!r} must be kebab-case, like 'engine-at-import-time'")
     if "message" in entry and not (isinstance(message, str) and _one_line(message)):
         report(at("message"), "'message' must be one non-empty line")
-    size = _node_count([entry.get("rule"), entry.get("utils"), entry.get("constraints")])
+    size = expanded_size([entry.get("rule"), entry.get("utils"), entry.get("constraints")], MAX_RULE_NODES)
     if size > MAX_RULE_NODES:
         report(line, f"the rule expands to more than {MAX_RULE_NODES} nodes (YAML aliases included): "
                      "it would be slow to compile on every file")

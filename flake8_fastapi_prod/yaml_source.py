@@ -66,14 +66,14 @@ def _construct_mapping(loader: _RulebookLoader, node: yaml.MappingNode) -> LineD
 _RulebookLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _expanded_size(data: Any) -> int:
-    """How many nodes ``data`` has once aliases are expanded, counting no further than the limit.
+def expanded_size(data: Any, limit: int = MAX_NODES) -> int:
+    """How many nodes ``data`` has once aliases are expanded, counting no further than ``limit``.
 
     PyYAML shares an aliased object instead of copying it, so loading is cheap, but every
     walk over the rule (validation, expansion) would visit each copy.
     """
     count, stack = 0, [data]
-    while stack and count <= MAX_NODES:
+    while stack and count <= limit:
         item = stack.pop()
         count += 1
         if isinstance(item, dict):
@@ -96,7 +96,7 @@ def load_yaml(path: Path) -> Any:
     loader = _RulebookLoader(text)
     try:
         data = loader.get_single_data()
-        if _expanded_size(data) > MAX_NODES:
+        if expanded_size(data) > MAX_NODES:
             raise _TooLarge()
         return data
     except _DuplicateKey as dup:

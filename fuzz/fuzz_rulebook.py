@@ -28,6 +28,7 @@ import traceback
 from pathlib import Path
 
 import atheris
+from _runner import run  # fuzz/ is on sys.path when a target runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,14 +121,7 @@ def seed_corpus(directory: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    given = [arg for arg in argv[1:] if not arg.startswith("-")]
-    if not given:
-        given = [str(ROOT / ".cache" / "fuzz" / "rulebook")]
-        argv = [*argv, *given]
-    if Path(given[0]).is_dir() or not Path(given[0]).exists():  # a corpus, not one input to replay
-        seed_corpus(Path(given[0]))
-    atheris.Setup(argv, TestOneInput)
-    atheris.Fuzz()
+    run(argv, "rulebook", seed_corpus, TestOneInput)
 
 
 if __name__ == "__main__":

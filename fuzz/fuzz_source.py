@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import atheris
+from _runner import run  # fuzz/ is on sys.path when a target runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,14 +89,7 @@ def seed_corpus(directory: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    given = [arg for arg in argv[1:] if not arg.startswith("-")]
-    if not given:
-        given = [str(ROOT / ".cache" / "fuzz" / "source")]
-        argv = [*argv, *given]
-    if Path(given[0]).is_dir() or not Path(given[0]).exists():  # a corpus, not one input to replay
-        seed_corpus(Path(given[0]))
-    atheris.Setup(argv, TestOneInput)
-    atheris.Fuzz()
+    run(argv, "source", seed_corpus, TestOneInput)
 
 
 if __name__ == "__main__":
