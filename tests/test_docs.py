@@ -31,3 +31,22 @@ def test_readme_lists_every_rule(rulebook):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for rule in rulebook.rules:
         assert f"[{rule.code}](docs/rules.md#{rule.code.lower()}-{rule.name})" in readme
+
+
+def test_readme_team_rulebook_example_works(tmp_path):
+    """The worked example in the README: its setup.cfg and team rulebook, through flake8."""
+    import re
+
+    from conftest import reported, run_flake8
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    config = re.search(r"```ini\n(\[flake8\]\nfap-rulebooks =.*?)```", readme, re.S).group(1)
+    team = re.search(r"`lint/team-rules.yaml`:\n\n```yaml\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "setup.cfg").write_text(config)
+    (tmp_path / "lint").mkdir()
+    (tmp_path / "lint" / "team-rules.yaml").write_text(team)
+    (tmp_path / "app.py").write_text("import time\n\n\nasync def handler():\n    print('hi')\n    time.sleep(1)\n")
+    result = run_flake8("app.py", cwd=tmp_path, isolated=False)
+    assert result.returncode == 1, result.stderr
+    assert {(line, code) for _, line, _, code in reported(result.stdout)} == {(5, "FAP901"), (6, "FAP202")}
+    assert "do not sleep in async code (see wiki/async)" in result.stdout.decode()
