@@ -34,6 +34,10 @@ def loaded_rulebook() -> Rulebook:
 
 
 def load_or_exit(team_paths: Sequence[str], settings_text: str) -> Rulebook:
+    # add_options needs the default rulebook before the options are known; parse_options
+    # then asks again with the team files: without teams, that is the rulebook already loaded.
+    if _rulebook is not None and not team_paths and not settings_text.strip():
+        return _rulebook
     try:
         return load_effective_rulebook([Path(p) for p in team_paths], parse_settings_text(settings_text))
     except (RulebookError, SettingError) as error:

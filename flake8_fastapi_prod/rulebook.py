@@ -121,7 +121,7 @@ def read_rulebook_file(path: Path, inherited_utils: dict[str, Any]) -> RulebookF
             schema.check_keys(fields, schema.OVERRIDE_KEYS, "an override", report_for(str(code)), line)
             for key, kind in (("message", str), ("note", str), ("enabled", bool), ("settings", dict)):
                 if key in fields and not isinstance(fields[key], kind):
-                    report_for(str(code))(schema.line_of(fields, key, line), f"'{key}' must be {schema._type_name(kind())}")
+                    report_for(str(code))(schema.line_of(fields, key, line), f"'{key}' must be {schema.type_name(kind())}")
             message = fields.get("message")
             if isinstance(message, str) and not _one_line(message):
                 report_for(str(code))(schema.line_of(fields, "message", line), "'message' must be one non-empty line")
@@ -222,7 +222,7 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
     for key, kind in (("note", str), ("enabled", bool), ("constraints", dict), ("utils", dict), ("settings", dict),
                       ("disabled_when", dict), ("examples", dict)):
         if key in entry and not isinstance(entry[key], kind):
-            report(at(key), f"'{key}' must be {schema._type_name(kind())}")
+            report(at(key), f"'{key}' must be {schema.type_name(kind())}")
     local_utils = entry.get("utils") if isinstance(entry.get("utils"), dict) else {}
     util_names = set(shared_utils) | set(local_utils)
     for util_name, util in local_utils.items():

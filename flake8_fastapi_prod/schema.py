@@ -57,7 +57,7 @@ def check_keys(node: dict, known: tuple[str, ...], what: str, report: Report, li
 def check_rule_body(node: Any, report: Report, util_names: set[str], line: int, relation: bool = False) -> None:
     """Check one ast-grep rule object (recursively) against ast-grep's rule vocabulary."""
     if not isinstance(node, dict):
-        report(line, f"a rule must be a mapping of ast-grep rule keys, not {_type_name(node)}")
+        report(line, f"a rule must be a mapping of ast-grep rule keys, not {type_name(node)}")
         return
     line = line_of(node, default=line)
     check_keys(node, RELATION_KEYS if relation else RULE_KEYS, "a rule", report, line)
@@ -154,7 +154,7 @@ def _non_empty_str(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != ""
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "nothing"}.get(
         type(value) if not isinstance(value, dict) else dict, type(value).__name__
     )
