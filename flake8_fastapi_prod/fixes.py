@@ -21,8 +21,9 @@ from ast_grep_py import SgNode, SgRoot
 
 from flake8_fastapi_prod.engine import Finding, check_source
 from flake8_fastapi_prod.imports import Binding, Imports, read_imports
+from flake8_fastapi_prod.prefilter import SourceFacts, holds
 from flake8_fastapi_prod.rulebook import Rule
-from flake8_fastapi_prod.shorthand import expand, holds
+from flake8_fastapi_prod.shorthand import expand
 
 _METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
 _MULTIPLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)")
@@ -55,9 +56,13 @@ def fix_source(source: str, rules: list[Rule]) -> FixResult:
 
 def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
     """``source`` with ``rule``'s fixes applied, or unchanged if they cannot be made safely."""
+    facts = SourceFacts(source)
+    if not holds(rule.requirement, facts):
+        return source, []
     root = SgRoot(source, "python").root()
     imports = read_imports(root)
-    if not holds(rule.requirement, source, imports.spellings):
+    facts.spell = imports.spellings
+    if not holds(rule.requirement, facts):
         return source, []
     spec = _fix_spec(rule.fix)
     edits: list[tuple[int, int, str]] = []

@@ -17,14 +17,8 @@ from ast_grep_py import SgRoot
 from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
-from flake8_fastapi_prod.shorthand import (
-    Requirement,
-    collect_imported,
-    expand,
-    in_written_order,
-    referenced_utils,
-    requirement,
-)
+from flake8_fastapi_prod.prefilter import Requirement, requirement
+from flake8_fastapi_prod.shorthand import collect_imported, expand, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
 
 _PACKAGE_DIR = Path(__file__).resolve().parent

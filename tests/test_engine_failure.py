@@ -33,29 +33,25 @@ class PanicException(BaseException):
 
 
 current = {"source": ""}
-real_holds, real_config_for, real_root = engine.holds, Rule.config_for, engine.SgRoot
+real_config_for, real_root = Rule.config_for, engine.SgRoot
 
 
-def holds(requirement, source, spellings):  # called for every rule, inside the engine's try
-    current["source"] = source
-    if mode == "every-rule" and MARK in source:
+def config_for(self, spell):  # called for every rule that runs, inside the engine's try
+    if mode == "every-rule" and MARK in current["source"]:
         raise RuntimeError("forced failure of every rule")
-    return real_holds(requirement, source, spellings)
-
-
-def config_for(self, spell):
     if mode == "one-rule" and self.code == "FAP202" and MARK in current["source"]:
         raise RuntimeError("forced failure of FAP202")
     return real_config_for(self, spell)
 
 
 def root(source, language):
+    current["source"] = source
     if mode == "parse" and MARK in source:
         raise PanicException("forced panic while parsing")
     return real_root(source, language)
 
 
-engine.holds, Rule.config_for, engine.SgRoot = holds, config_for, root
+Rule.config_for, engine.SgRoot = config_for, root
 raise SystemExit(flake8.main.cli.main(argv))
 '''
 

@@ -11,7 +11,9 @@ from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.imports import Spelling, read_imports
 from flake8_fastapi_prod.rulebook import Rule
-from flake8_fastapi_prod.shorthand import expand, holds, requirement
+from flake8_fastapi_prod import engine
+from flake8_fastapi_prod.prefilter import SourceFacts, holds, requirement
+from flake8_fastapi_prod.shorthand import expand
 
 
 def spellings(source: str, name: str) -> tuple[str, ...]:
@@ -61,31 +63,90 @@ def test_expand_replaces_the_shorthand_with_patterns_and_keeps_the_rest():
     }
 
 
+def holds_in(req, text: str, spell=None) -> bool:
+    """Whether ``req`` holds for ``text``: with ``spell``, as after parsing; without, from the words alone."""
+    facts = SourceFacts(text)
+    facts.spell = spell
+    return holds(req, facts)
+
+
 def test_requirement_of_a_rule():
     utils = {"in-async": {"inside": {"kind": "function_definition", "regex": "^async"}}}
     rule = {"any": [{"pattern": "$A.on_event($$$)"}, {"has": {"imported": "fastapi.FastAPI"}}], "matches": "in-async"}
     req = requirement(rule, utils)
     no_imports = lambda name: ()  # noqa: E731
     with_fastapi = lambda name: (Spelling("FastAPI"),) if name == "fastapi.FastAPI" else ()  # noqa: E731
-    assert holds(req, "@app.on_event('x')\nasync def f(): ...", no_imports)
-    assert not holds(req, "@app.on_event('x')\ndef f(): ...", no_imports)  # the util's regex needs `async`
-    assert not holds(req, "async def nothing_here(): ...", no_imports)
-    assert holds(req, "app = FastAPI()\nasync def f(): ...", with_fastapi)
-    assert not holds(req, "imported but never used\nasync def f(): ...", with_fastapi)
+    assert holds_in(req, "@app.on_event('x')\nasync def f(): ...", no_imports)
+    assert not holds_in(req, "@app.on_event('x')\ndef f(): ...", no_imports)  # the util's regex needs `async`
+    assert not holds_in(req, "async def nothing_here(): ...", no_imports)
+    assert holds_in(req, "from fastapi import FastAPI\napp = FastAPI()\nasync def f(): ...", with_fastapi)
+    assert not holds_in(req, "imported but never used\nasync def f(): ...", with_fastapi)
     assert requirement({"not": {"pattern": "x.y"}}, {}) is True
     assert requirement({"any": []}, {}) is False
+
+
+def test_identifiers_are_whole_words():
+    req = requirement({"pattern": "$APP.patch($$$)", "has": {"pattern": "dict"}}, {})
+    assert req == ("all_words", frozenset({"patch", "dict"}))
+    assert holds_in(req, "@app.patch('/')\ndef f(d: dict): ...")
+    assert not holds_in(req, "dispatch(predict)")  # `patch` and `dict` occur only inside other words
+    assert holds_in(("word", "get"), "x = 1\ny = a.get(2)") and not holds_in(("word", "get"), "target = forget")
+
+
+def test_imports_before_and_after_parsing():
+    req = requirement({"imported": ["time.sleep", "builtins.open"]}, {})
+    # Before parsing, an import may exist if its module's first segment and its last occur.
+    assert holds_in(req, "import time\ntime.sleep(1)")
+    assert holds_in(req, "from time import sleep as nap\nnap(1)")
+    assert holds_in(req, "with open(p) as f: ...")  # a builtin needs no import
+    assert not holds_in(req, "import asyncio\nasyncio.sleep(1)\nopen_file(p)")  # `time`, `open`: in other words
+    assert not holds_in(req, "from asyncio import sleep\nsleep(1)")  # `time` never occurs
+    # After parsing, the file's own spellings decide.
+    source = "import time\nfrom asyncio import sleep\nsleep(1)"
+    assert holds_in(req, source)
+    assert not holds_in(req, source, lambda name: ())  # neither name is imported
+    assert holds_in(req, source, lambda name: (Spelling("time.sleep"),) if name == "time.sleep" else ())
+
+
+def test_requirements_are_flattened_and_words_checked_first():
+    rule = {"all": [{"imported": "time.sleep"}, {"pattern": "a.b"}, {"all": [{"pattern": "b"}, {"regex": "c"}]}],
+            "any": [{"kind": "raise_statement"}, {"any": [{"pattern": "x"}, {"pattern": "y"}]}]}
+    assert requirement(rule, {}) == ("all", (
+        ("all_words", frozenset({"a", "b"})),
+        ("any_word", frozenset({"raise", "x", "y"})),
+        ("text", "c"),
+        ("import", ("time.sleep",)),
+    ))
+
+
+def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
+    parsed = []
+    real_root = engine.SgRoot
+    monkeypatch.setattr(engine, "SgRoot", lambda source, language: parsed.append(source) or real_root(source, language))
+    unrelated = "import os\n\n\ndef add(a, b):\n    return a + b\n"
+    related = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+    assert check_source(unrelated, rulebook.rules) == []
+    assert [f.code for f in check_source(related, rulebook.rules)] == ["FAP202"]
+    assert parsed == [related]
 
 
 @pytest.mark.parametrize(
     ("regex", "needs"),
     [
-        ("^pool_size$", ("text", "pool_size")),
-        ("^on_(startup|shutdown)$", ("any", (("text", "on_startup"), ("text", "on_shutdown")))),
-        ("^(dispose|close)$", ("any", (("text", "dispose"), ("text", "close")))),
-        ("contextmanager", ("text", "contextmanager")),
+        ("^pool_size$", ("word", "pool_size")),
+        ("^on_(startup|shutdown)$", ("any_word", frozenset({"on_startup", "on_shutdown"}))),
+        ("^(dispose|close)$", ("any_word", frozenset({"dispose", "close"}))),
+        ("contextmanager", ("text", "contextmanager")),  # not anchored: `my_contextmanager_x` matches
+        ("^contextmanager", ("text", "contextmanager")),  # `contextmanagers` matches
         ("[Ee]ngine", True),
-        ("^async[ \\t]", ("text", "async")),
-        ("^(fastapi|starlette)([.]|$)", ("any", (("text", "fastapi"), ("text", "starlette")))),
+        ("^async[ \\t]", ("word", "async")),
+        ("^async[ \\t\\\\]", ("word", "async")),
+        ("^(fastapi|starlette)([.]|$)", ("any_word", frozenset({"fastapi", "starlette"}))),
+        ("^(fastapi|starlette)([.]|_x)", ("any", (("text", "fastapi"), ("text", "starlette")))),
+        ("^(fastapi|starlette)([.]|$)?", ("any", (("text", "fastapi"), ("text", "starlette")))),
+        ("^get\\(", ("word", "get")),
+        ("^get[a-z]", ("text", "get")),
+        ("^get.", ("text", "get")),
         ("(?i)engine", True),
         ("a\\.b", ("text", "a")),
         ("abc?", True),
@@ -119,7 +180,7 @@ def test_prefilter_changes_no_finding(rulebook):
 def test_prefilter_skips_rules_on_unrelated_code(rulebook):
     source = "import os\n\n\ndef add(a, b):\n    return a + b\n"
     imports = read_imports(SgRoot(source, "python").root())
-    runnable = [r.code for r in rulebook.rules if holds(r.requirement, source, imports.spellings)]
+    runnable = [r.code for r in rulebook.rules if holds_in(r.requirement, source, imports.spellings)]
     assert runnable == []
 
 

@@ -1,0 +1,238 @@
+"""The prefilter: what must occur in a file for a rule to match anything there.
+
+ast-grep-py compiles a rule again on every call, which costs far more than finding nothing
+in a small file. So every rule yields a :data:`Requirement`, derived from the rule itself
+(team rules get one without writing anything), and the engine skips the rules whose
+requirement fails, which is most rules on most files. A requirement is a formula over:
+
+- ``("word", w)``: the identifier ``w`` occurs as a whole word (a pattern's identifiers, the
+  keyword a node kind implies, a regex that is a word from ``^`` to a word boundary);
+- ``("text", s)``: ``s`` occurs anywhere (the leading words of other regexes, ``@``);
+- ``("import", names)``: the file imports one of these qualified names and uses it;
+- ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
+- ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
+
+A requirement is checked twice per file: first on the text alone, where an import counts if
+its module's first segment and the name's last segment both occur as words (true of every
+way of importing and using a name), so that a file no rule can apply to is never parsed;
+then, for the rules that pass, with the file's imports read.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Callable, Optional, Union
+
+from flake8_fastapi_prod.imports import BUILTINS, Spelling
+from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_names
+
+Requirement = Union[bool, tuple]
+Spell = Callable[[str], tuple[Spelling, ...]]
+
+# Identifiers as the prefilter sees them, in rule patterns and in source text alike: the same
+# expression on both sides, so a word of a pattern is a word of any text the pattern matches.
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")  # `$X` and `$$$ARGS` are metavariables
+
+# Node kinds whose text always contains a keyword: the keyword must occur for one to exist.
+KIND_KEYWORDS = {
+    "raise_statement": "raise", "yield": "yield", "await": "await", "lambda": "lambda",
+    "try_statement": "try", "with_statement": "with", "decorator": "@", "assert_statement": "assert",
+    "return_statement": "return", "delete_statement": "del", "global_statement": "global",
+    "nonlocal_statement": "nonlocal", "class_definition": "class", "function_definition": "def",
+    "import_statement": "import", "import_from_statement": "import", "for_statement": "for",
+    "while_statement": "while", "if_statement": "if", "except_clause": "except", "finally_clause": "finally",
+}
+
+
+def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozenset()) -> Requirement:
+    """What must hold in a file for ``rule`` to match anything there (conservatively)."""
+    if not isinstance(rule, dict):
+        return True
+    parts: list[Requirement] = []
+    pattern = rule.get("pattern")
+    if isinstance(pattern, str):
+        # A pattern matches source text leaf for leaf: each identifier it names must occur.
+        parts += [("word", w) for w in _PATTERN_WORD.findall(pattern) if not w.startswith("$")]
+    if isinstance(rule.get("regex"), str):
+        parts.append(_regex_requirement(rule["regex"]))
+    keyword = KIND_KEYWORDS.get(rule.get("kind"))  # a `raise_statement` node holds the word `raise`
+    if keyword is not None:
+        parts.append(("word", keyword) if _WORD.fullmatch(keyword) else ("text", keyword))
+    if IMPORTED in rule:
+        parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
+    for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
+        parts.append(requirement(rule.get(key), utils, _seen))
+    for sub in rule.get("all") or []:
+        parts.append(requirement(sub, utils, _seen))
+    if isinstance(rule.get("any"), list):
+        parts.append(_any([requirement(sub, utils, _seen) for sub in rule["any"]]))
+    name = rule.get("matches")
+    if isinstance(name, str) and name in utils:
+        # A utility that refers to itself can only match through a branch that does not
+        # (trees are finite), so the recursive reference itself adds no way to match.
+        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
+    return _all(parts)
+
+
+def _regex_requirement(regex: str) -> Requirement:
+    """What a regex needs in the text: the words it starts with (``^on_(startup|shutdown)$``
+    needs ``on_startup`` or ``on_shutdown``); for anything less simple, nothing. The words
+    are whole words when the regex anchors them at both ends (``^`` and a word boundary)."""
+    words, rest = _leading_words(regex)
+    if not words:
+        return True
+    kind = "word" if regex.startswith("^") and _starts_with_boundary(rest) else "text"
+    return _any([(kind, word) for word in words])
+
+
+# An optional `^`, a word, an optional group of alternative words, a word, then the rest.
+_LEADING = re.compile(r"\^?(?P<head>[A-Za-z0-9_]*)(?:\((?:\?:)?(?P<body>[A-Za-z0-9_|]+)\))?(?P<tail>[A-Za-z0-9_]*)")
+
+
+def _leading_words(regex: str) -> tuple[list[str], str]:
+    match = _LEADING.match(regex)
+    rest = regex[match.end():]
+    if rest[:1] in ("?", "*", "{", "|") or "|" in _top_level(rest):
+        return [], rest  # the last piece is optional, or the regex has other alternatives
+    words = [match["head"] + word + match["tail"] for word in (match["body"] or "").split("|")]
+    return (words if all(_WORD.fullmatch(word) for word in words) else []), rest
+
+
+def _top_level(regex: str) -> str:
+    """The regex with bracketed and parenthesised parts removed (roughly: enough to see `|`)."""
+    depth, out, escaped = 0, [], False
+    for char in regex:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+_NOT_WORD_CHAR = re.compile(r"[^A-Za-z0-9_\\\[\].^$*+?(){}|]")  # a literal that ends a word
+_NOT_WORD_ESCAPE = re.compile(r"\\(?:[^A-Za-z0-9]|[tnrsW])")
+_NOT_WORD_CLASS = re.compile(r"\[(?:[^\]\\A-Za-z0-9_^-]|\\(?:[^A-Za-z0-9]|[tnr]))(?:[^\]\\A-Za-z0-9_-]|\\(?:[^A-Za-z0-9]|[tnr]))*\]")
+_GROUP = re.compile(r"\((?:\?:)?(?P<body>[^()]*)\)")
+
+
+def _starts_with_boundary(rest: str) -> bool:
+    """Whether whatever ``rest`` matches first cannot continue a word: the end (``$``), a
+    literal like `` `` or ``,``, an escape like ``\\.``, a class like ``[ \\t]``, or a group whose
+    every alternative starts so (``([.]|$)``)."""
+    if rest.startswith("$") or _NOT_WORD_CHAR.match(rest) or _NOT_WORD_ESCAPE.match(rest):
+        return True
+    piece = _NOT_WORD_CLASS.match(rest) or _GROUP.match(rest)
+    if piece is None or rest[piece.end():piece.end() + 1] in ("?", "*", "{"):
+        return False
+    if piece.re is _NOT_WORD_CLASS:
+        return True
+    alternatives = piece["body"].split("|")
+    return all(alternative and _starts_with_boundary(alternative) for alternative in alternatives)
+
+
+def _all(parts: list[Requirement]) -> Requirement:
+    return _combine(parts, "all", "all_words", decisive=False)
+
+
+def _any(parts: list[Requirement]) -> Requirement:
+    return _combine(parts, "any", "any_word", decisive=True)
+
+
+def _combine(parts: list[Requirement], kind: str, words_kind: str, decisive: bool) -> Requirement:
+    """``all`` (a False part decides) or ``any`` (a True part decides) of ``parts``: flattened,
+    without repeats, its whole words merged into one set and checked before the rest."""
+    flat: list[tuple] = []
+    for part in parts:
+        if part is decisive:
+            return decisive
+        if part is not (not decisive):
+            flat += part[1] if part[0] == kind else [part]
+    words: set[str] = set()
+    rest: list[tuple] = []
+    for part in flat:
+        if part[0] == "word":
+            words.add(part[1])
+        elif part[0] == words_kind:
+            words |= part[1]
+        elif part not in rest:
+            rest.append(part)
+    rest.sort(key=_cost)
+    merged = ([(words_kind, frozenset(words))] if len(words) > 1 else [("word", w) for w in words]) + rest
+    if not merged:
+        return not decisive  # `all` of nothing holds; `any` of nothing (an empty `any`) never does
+    return merged[0] if len(merged) == 1 else (kind, tuple(merged))
+
+
+_COSTS = {"word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3}
+
+
+def _cost(part: tuple) -> int:
+    return _COSTS[part[0]]
+
+
+class SourceFacts:
+    """What the prefilter knows of one file: its text, its words and, once parsed, its imports."""
+
+    __slots__ = ("text", "words", "spell")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = frozenset(_WORD.findall(text))
+        self.spell: Optional[Spell] = None  # set once the file's imports are read
+
+    def uses_import(self, names: tuple[str, ...]) -> bool:
+        """Whether the file imports one of ``names`` and uses it (its last segment occurs).
+        Before the imports are read: whether it could, judged from the words alone."""
+        words = self.words
+        for name in names:
+            first, last = _first_and_last(name)
+            if last not in words or (first is not None and first not in words):
+                continue
+            if self.spell is None:
+                return True
+            if any(spelling.text.rpartition(".")[2] in words for spelling in self.spell(name)):
+                return True
+        return False
+
+
+@lru_cache(maxsize=None)
+def _first_and_last(qualified: str) -> tuple[Optional[str], str]:
+    # Any import of `a.b.c` writes `a` (the module), and any use writes `c` (or the import
+    # itself does, as in `from a.b import c as d`). A builtin needs no import.
+    if qualified.startswith(BUILTINS):
+        return None, qualified.rpartition(".")[2]
+    return qualified.partition(".")[0], qualified.rpartition(".")[2]
+
+
+def holds(req: Requirement, facts: SourceFacts) -> bool:
+    """Whether ``req`` holds for the file ``facts`` describes."""
+    if req is True or req is False:
+        return req
+    kind, value = req
+    if kind == "word":
+        return value in facts.words
+    if kind == "any_word":
+        return not facts.words.isdisjoint(value)
+    if kind == "all_words":
+        return value <= facts.words
+    if kind == "text":
+        return value in facts.text
+    if kind == "import":
+        return facts.uses_import(value)
+    if kind == "all":
+        for part in value:
+            if not holds(part, facts):
+                return False
+        return True
+    for part in value:
+        if holds(part, facts):
+            return True
+    return False
