@@ -11,7 +11,7 @@ from flake8_fastapi_prod import docs
 from flake8_fastapi_prod.effective import Rulebook, load_effective_rulebook, load_rulebooks
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.expectations import example_problems
-from flake8_fastapi_prod.rulebook import default_rulebook_path
+from flake8_fastapi_prod.model import default_rulebook_path
 from flake8_fastapi_prod.settings import SettingError, parse_settings_text
 from flake8_fastapi_prod.slow_shapes import slow_shape_warnings
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 
-from flake8_fastapi_prod.effective import Rulebook
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule, Rulebook
 
 FAMILIES = {
     "FAP0": "the plugin itself",

@@ -9,26 +9,16 @@ every rule, each rule is checked by ast-grep, and the team's own examples are ru
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from flake8_fastapi_prod import schema
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.expectations import example_problems
-from flake8_fastapi_prod.rulebook import Rule, default_rulebook_path, finalize_rule, read_rulebook_file
+from flake8_fastapi_prod.model import Rule, Rulebook, default_rulebook_path
+from flake8_fastapi_prod.rulebook import finalize_rule, read_rulebook_file
 from flake8_fastapi_prod.settings import SettingError, coerce
-
-
-@dataclass
-class Rulebook:
-    rules: list[Rule]  # every rule a flake8 run may report (on and off by default), settings applied
-    files: list[str]
-    settings: dict[str, Any] = field(default_factory=dict)  # the values set by teams and config
-    turned_off: list[str] = field(default_factory=list)  # codes dropped by a setting (disabled_when)
-
-    def rule(self, code: str) -> Rule:
-        return next(r for r in self.rules if r.code == code)
 
 
 def load_effective_rulebook(team_paths: list[Path], config_settings: dict[str, str] | None = None) -> Rulebook:

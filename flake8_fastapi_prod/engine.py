@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ast_grep_py import SgNode, SgRoot
 
 from flake8_fastapi_prod.imports import read_imports
+from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import SourceFacts, holds
-from flake8_fastapi_prod.rulebook import Rule
 
 INTERNAL_ERROR_CODE = "FAP001"
 PARSE = "parse"  # the key of parsing time (and reading the words and imports) in check_source's timings

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from flake8_fastapi_prod.engine import Finding, check_source
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule
 
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<items>[A-Z]+[0-9]+(?::[0-9]+)?(?:\s*,\s*[A-Z]+[0-9]+(?::[0-9]+)?)*)\s*$")
 

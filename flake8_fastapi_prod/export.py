@@ -18,9 +18,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from flake8_fastapi_prod.effective import Rulebook
 from flake8_fastapi_prod.imports import BUILTINS
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule, Rulebook
 from flake8_fastapi_prod.shorthand import replace_imported
 
 RULE_DIR, TEST_DIR = "rules", "rule-tests"

@@ -21,8 +21,8 @@ from ast_grep_py import SgNode, SgRoot
 
 from flake8_fastapi_prod.engine import Finding, check_source
 from flake8_fastapi_prod.imports import Binding, Imports, read_imports
+from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import SourceFacts, holds
-from flake8_fastapi_prod.rulebook import Rule
 from flake8_fastapi_prod.shorthand import expand
 
 _METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")

@@ -14,11 +14,10 @@ import ast
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from flake8_fastapi_prod import __version__
-from flake8_fastapi_prod.effective import Rulebook, load_effective_rulebook
+from flake8_fastapi_prod import __version__, cache
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.errors import RulebookError
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule, Rulebook, default_rulebook_path
 from flake8_fastapi_prod.settings import SettingError, parse_settings_text
 
 _rulebook: Rulebook | None = None
@@ -39,7 +38,16 @@ def load_or_exit(team_paths: Sequence[str], settings_text: str) -> Rulebook:
     if _rulebook is not None and not team_paths and not settings_text.strip():
         return _rulebook
     try:
-        return load_effective_rulebook([Path(p) for p in team_paths], parse_settings_text(settings_text))
+        settings = parse_settings_text(settings_text)
+        paths = [Path(p) for p in team_paths]
+        rulebook = cache.load([default_rulebook_path(), *paths], settings)
+        if rulebook is None:
+            # Imported here: reading and checking YAML is needed only when the cache misses.
+            from flake8_fastapi_prod.effective import load_effective_rulebook
+
+            rulebook = load_effective_rulebook(paths, settings)
+            cache.store([default_rulebook_path(), *paths], settings, rulebook)
+        return rulebook
     except (RulebookError, SettingError) as error:
         # A clear message and a non-zero exit, never a traceback.
         raise SystemExit(f"flake8-fastapi-prod: the rulebook has errors:\n{error}") from None

@@ -8,7 +8,7 @@ examples. Nothing in a rulebook is executed; it is data handed to ast-grep.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,64 +17,10 @@ from ast_grep_py import SgRoot
 from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
-from flake8_fastapi_prod.prefilter import Requirement, requirement
-from flake8_fastapi_prod.shorthand import collect_imported, expand, in_written_order, referenced_utils
+from flake8_fastapi_prod.model import Examples, Rule
+from flake8_fastapi_prod.prefilter import requirement
+from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def default_rulebook_path() -> Path:
-    """The bundled ``rules.yaml``: inside the installed package, or at the top of a checkout."""
-    for candidate in (_PACKAGE_DIR / "rules.yaml", _PACKAGE_DIR.parent / "rules.yaml"):
-        if candidate.is_file():
-            return candidate
-    return _PACKAGE_DIR / "rules.yaml"  # reported as unreadable by the loader
-
-
-@dataclass
-class Examples:
-    invalid: list[str] = field(default_factory=list)  # must be flagged on their `# expect:` lines
-    valid: list[str] = field(default_factory=list)  # must not be flagged at all
-    fixes: list[tuple[str, str]] = field(default_factory=list)  # (before, after) for the rule's fix
-
-
-@dataclass
-class Rule:
-    code: str
-    name: str
-    message: str
-    body: dict[str, Any]  # the ast-grep `rule`, possibly using the `imported:` shorthand
-    note: str = ""
-    enabled: bool = True
-    constraints: dict[str, Any] = field(default_factory=dict)
-    utils: dict[str, Any] = field(default_factory=dict)  # only those the rule uses, global and local
-    fix: Any = None  # ast-grep's fix: a template string or a mapping with `template`
-    settings: dict[str, Any] = field(default_factory=dict)  # declared settings and their defaults
-    disabled_when: dict[str, Any] = field(default_factory=dict)
-    examples: Examples = field(default_factory=Examples)
-    source: str = ""
-    line: int = 0
-    requirement: Requirement = True
-    imported_names: tuple[str, ...] = ()
-    _configs: dict[tuple, dict] = field(default_factory=dict, repr=False)
-
-    @property
-    def family(self) -> str:
-        return self.code[:4] + "xx"
-
-    def config_for(self, spell: Any) -> dict[str, Any]:
-        """The plain ast-grep config for a file whose imports spell names as ``spell`` does."""
-        key = tuple(spell(name) for name in self.imported_names)
-        config = self._configs.get(key)
-        if config is None:
-            config = {"rule": expand(self.body, spell)}
-            if self.utils:
-                config["utils"] = expand(self.utils, spell)
-            if self.constraints:
-                config["constraints"] = expand(self.constraints, spell)
-            self._configs[key] = config
-        return config
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator
 
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule
 
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]|(?<!\\)\.(?![^\[]*\])")
 

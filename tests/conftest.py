@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -9,13 +10,22 @@ from pathlib import Path
 
 import pytest
 
+from flake8_fastapi_prod import cache
 from flake8_fastapi_prod.effective import Rulebook, load_rulebooks
-from flake8_fastapi_prod.rulebook import default_rulebook_path
+from flake8_fastapi_prod.model import default_rulebook_path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE_APP = ROOT / "examples" / "app"
 _REPORT_LINE = re.compile(r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<message>.*)$")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rulebook_cache_of_this_session(tmp_path_factory) -> Path:
+    """The flake8 runs of the tests cache their rulebooks here, never in the user's cache."""
+    directory = tmp_path_factory.mktemp("rulebook-cache")
+    os.environ[cache.ENVIRONMENT_VARIABLE] = str(directory)
+    return directory
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ import sys
 
 import flake8.main.cli
 import flake8_fastapi_prod.engine as engine
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule
 
 MARK = "# force-engine-failure"
 mode, argv = sys.argv[1], sys.argv[2:]

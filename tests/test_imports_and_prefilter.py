@@ -10,7 +10,7 @@ from ast_grep_py import SgRoot
 from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.imports import Spelling, read_imports
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.prefilter import SourceFacts, holds, requirement
 from flake8_fastapi_prod.shorthand import expand

@@ -6,7 +6,7 @@ import pytest
 
 from conftest import reported, run_flake8
 from flake8_fastapi_prod.engine import INTERNAL_ERROR_CODE, check_source
-from flake8_fastapi_prod.rulebook import Rule
+from flake8_fastapi_prod.model import Rule
 
 ASYNC_SLEEP = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 

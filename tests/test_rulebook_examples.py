@@ -14,7 +14,7 @@ from flake8_fastapi_prod.expectations import (
     valid_example_problem,
 )
 from flake8_fastapi_prod.effective import load_rulebooks
-from flake8_fastapi_prod.rulebook import default_rulebook_path
+from flake8_fastapi_prod.model import default_rulebook_path
 
 RULES = load_rulebooks([default_rulebook_path()]).rules
 INVALID = [pytest.param(r, s, i, id=f"{r.code}-invalid-{i}") for r in RULES for i, s in enumerate(r.examples.invalid, 1)]

@@ -38,7 +38,7 @@ from flake8_fastapi_prod import schema
 from flake8_fastapi_prod.effective import Rulebook, load_effective_rulebook, load_rulebooks
 from flake8_fastapi_prod.engine import INTERNAL_ERROR_CODE, check_source
 from flake8_fastapi_prod.errors import RulebookError
-from flake8_fastapi_prod.rulebook import default_rulebook_path
+from flake8_fastapi_prod.model import default_rulebook_path
 from flake8_fastapi_prod.yaml_source import load_yaml
 
 SCALE = int(os.environ.get("FAP_PROPERTY_SCALE", "1"))

@@ -1,0 +1,136 @@
+"""A per-user cache of effective rulebooks, so that a flake8 process skips reading and checking YAML.
+
+Editors start flake8 on every save, and reading, validating and compile-checking the
+rulebooks (and running a team's examples) is most of the plugin's start-up: ~100 ms for
+the default rulebook, more with team rulebooks. A rulebook that loaded without errors is
+stored under a key made of everything that can change it: the rulebook files' paths and
+bytes, the settings, the Python version, and this package's and ast-grep-py's code. A
+rulebook with errors is never stored, so its errors are reported on every run.
+
+The data is written with :mod:`marshal`, which stores plain values only (nothing in it is
+run). A cache that cannot be read or written is ignored: the rulebook is loaded as usual.
+``FLAKE8_FASTAPI_PROD_CACHE_DIR`` sets the directory; set to an empty value, it turns the
+cache off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import ast_grep_py
+
+from flake8_fastapi_prod import __version__
+from flake8_fastapi_prod.model import Examples, Rule, Rulebook
+
+ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
+_FORMAT = 1  # bump when the stored layout changes
+_RULE_FIELDS = [f.name for f in dataclasses.fields(Rule) if f.name not in ("examples", "_configs")]
+
+
+def cache_dir() -> Optional[Path]:
+    """Where rulebooks are cached: $FLAKE8_FASTAPI_PROD_CACHE_DIR, else the user's cache directory."""
+    configured = os.environ.get(ENVIRONMENT_VARIABLE)
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "flake8-fastapi-prod"
+
+
+def load(paths: list[Path], settings: dict[str, str]) -> Optional[Rulebook]:
+    """The rulebook stored for these files and settings, or None."""
+    entry = _entry(paths, settings)
+    if entry is None:
+        return None
+    try:
+        return _rulebook_from_data(marshal.loads(entry.read_bytes()))
+    except Exception:  # missing, truncated or from another layout: load the rulebook again
+        return None
+
+
+def store(paths: list[Path], settings: dict[str, str], rulebook: Rulebook) -> None:
+    """Keep ``rulebook`` for the next process; any failure to write is ignored."""
+    entry = _entry(paths, settings)
+    if entry is None:
+        return
+    try:
+        data = marshal.dumps(_data_from_rulebook(rulebook))
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and renamed, so that a process reading at the same time sees the
+        # whole file or none of it.
+        handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, entry)
+    except (OSError, ValueError):
+        return
+
+
+def _entry(paths: list[Path], settings: dict[str, str]) -> Optional[Path]:
+    directory = cache_dir()
+    if directory is None:
+        return None
+    key = hashlib.sha256()
+    try:
+        for part in _code_stamps():
+            key.update(part.encode() + b"\0")
+        for path in paths:
+            key.update(str(path.resolve()).encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:  # an unreadable rulebook: the loader reports it
+        return None
+    key.update(repr(sorted(settings.items())).encode())
+    return directory / f"rulebook-{key.hexdigest()[:32]}.marshal"
+
+
+def _code_stamps() -> list[str]:
+    # The code that reads rulebooks and the ast-grep that checks them decide what loading
+    # produces; their files' sizes and times change with any upgrade or edit.
+    package = Path(__file__).resolve().parent
+    files = sorted(package.glob("*.py")) + sorted(Path(ast_grep_py.__file__).resolve().parent.glob("*.so"))
+    stamps = [f"format {_FORMAT}", __version__, sys.version]
+    for file in files:
+        status = file.stat()
+        stamps.append(f"{file.name} {status.st_size} {status.st_mtime_ns}")
+    return stamps
+
+
+def _data_from_rulebook(rulebook: Rulebook) -> dict[str, Any]:
+    return {
+        "rules": [_rule_data(rule) for rule in rulebook.rules],
+        "files": list(rulebook.files),
+        "settings": _plain(rulebook.settings),
+        "turned_off": list(rulebook.turned_off),
+    }
+
+
+def _rule_data(rule: Rule) -> dict[str, Any]:
+    data = {name: _plain(getattr(rule, name)) for name in _RULE_FIELDS}
+    data["examples"] = _plain(dataclasses.asdict(rule.examples))
+    return data
+
+
+def _rulebook_from_data(data: dict[str, Any]) -> Rulebook:
+    rules = []
+    for fields in data["rules"]:
+        examples = fields.pop("examples")
+        rules.append(Rule(**fields, examples=Examples(
+            invalid=examples["invalid"], valid=examples["valid"], fixes=[tuple(pair) for pair in examples["fixes"]],
+        )))
+    return Rulebook(rules=rules, files=data["files"], settings=data["settings"], turned_off=data["turned_off"])
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with the loader's dict subclasses (which keep line numbers) made plain dicts."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    return value

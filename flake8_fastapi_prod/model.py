@@ -1,0 +1,80 @@
+"""The rulebook as data: what loading produces and what the engine, the CLI and the cache use.
+
+This module imports nothing that reads YAML, so a flake8 process whose rulebook comes from
+the cache never loads the YAML reader and the validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flake8_fastapi_prod.prefilter import Requirement
+from flake8_fastapi_prod.shorthand import expand
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_rulebook_path() -> Path:
+    """The bundled ``rules.yaml``: inside the installed package, or at the top of a checkout."""
+    for candidate in (_PACKAGE_DIR / "rules.yaml", _PACKAGE_DIR.parent / "rules.yaml"):
+        if candidate.is_file():
+            return candidate
+    return _PACKAGE_DIR / "rules.yaml"  # reported as unreadable by the loader
+
+
+@dataclass
+class Examples:
+    invalid: list[str] = field(default_factory=list)  # must be flagged on their `# expect:` lines
+    valid: list[str] = field(default_factory=list)  # must not be flagged at all
+    fixes: list[tuple[str, str]] = field(default_factory=list)  # (before, after) for the rule's fix
+
+
+@dataclass
+class Rule:
+    code: str
+    name: str
+    message: str
+    body: dict[str, Any]  # the ast-grep `rule`, possibly using the `imported:` shorthand
+    note: str = ""
+    enabled: bool = True
+    constraints: dict[str, Any] = field(default_factory=dict)
+    utils: dict[str, Any] = field(default_factory=dict)  # only those the rule uses, global and local
+    fix: Any = None  # ast-grep's fix: a template string or a mapping with `template`
+    settings: dict[str, Any] = field(default_factory=dict)  # declared settings and their defaults
+    disabled_when: dict[str, Any] = field(default_factory=dict)
+    examples: Examples = field(default_factory=Examples)
+    source: str = ""
+    line: int = 0
+    requirement: Requirement = True
+    imported_names: tuple[str, ...] = ()
+    _configs: dict[tuple, dict] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
+
+    @property
+    def family(self) -> str:
+        return self.code[:4] + "xx"
+
+    def config_for(self, spell: Any) -> dict[str, Any]:
+        """The plain ast-grep config for a file whose imports spell names as ``spell`` does."""
+        key = tuple(spell(name) for name in self.imported_names)
+        config = self._configs.get(key)
+        if config is None:
+            config = {"rule": expand(self.body, spell)}
+            if self.utils:
+                config["utils"] = expand(self.utils, spell)
+            if self.constraints:
+                config["constraints"] = expand(self.constraints, spell)
+            self._configs[key] = config
+        return config
+
+
+@dataclass
+class Rulebook:
+    rules: list[Rule]  # every rule a flake8 run may report (on and off by default), settings applied
+    files: list[str]
+    settings: dict[str, Any] = field(default_factory=dict)  # the values set by teams and config
+    turned_off: list[str] = field(default_factory=list)  # codes dropped by a setting (disabled_when)
+
+    def rule(self, code: str) -> Rule:
+        return next(r for r in self.rules if r.code == code)

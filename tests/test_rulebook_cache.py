@@ -1,0 +1,143 @@
+"""The per-user cache of loaded rulebooks: the same rulebook back, a miss whenever anything
+that decides the rulebook changes, and never an error of its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import reported
+from flake8_fastapi_prod import cache
+from flake8_fastapi_prod.effective import load_effective_rulebook
+from flake8_fastapi_prod.model import default_rulebook_path
+
+TEAM = textwrap.dedent(
+    """\
+    settings:
+      handled_exceptions: ValueError
+    overrides:
+      FAP202:
+        message: time.sleep() blocks the event loop; use await asyncio.sleep()
+    rules:
+      - code: FAP901
+        name: no-print-in-async
+        message: print() in async code; use the logger
+        note: print() writes to stdout unbuffered and unstructured; use logging.
+        rule:
+          pattern: print($$$)
+          all:
+            - matches: in-async-function
+        examples:
+          invalid:
+            - |
+              async def f():
+                  print("x")  # expect: FAP901
+          valid:
+            - |
+              def f():
+                  print("x")
+    """
+)
+
+APP = "import time\n\n\nasync def handler():\n    print('x')\n    time.sleep(1)\n"
+
+# Runs the real flake8 in-process, then tells whether the YAML reader was loaded: it is
+# only when the rulebook did not come from the cache.
+RUN = """
+import sys
+import flake8.main.cli
+code = flake8.main.cli.main(sys.argv[1:])
+print("yaml read:", "flake8_fastapi_prod.yaml_source" in sys.modules, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(cache.ENVIRONMENT_VARIABLE, str(directory))
+    return directory
+
+
+@pytest.fixture
+def team(tmp_path) -> Path:
+    path = tmp_path / "team.yaml"
+    path.write_text(TEAM, encoding="utf-8")
+    return path
+
+
+def paths_of(team: Path) -> list[Path]:
+    return [default_rulebook_path(), team]
+
+
+def test_the_cached_rulebook_is_the_loaded_one(cache_dir, team):
+    settings = {"asyncio_mode": "auto"}
+    loaded = load_effective_rulebook([team], settings)
+    assert cache.load(paths_of(team), settings) is None
+    cache.store(paths_of(team), settings, loaded)
+    assert list(cache_dir.iterdir())
+    again = cache.load(paths_of(team), settings)
+    assert again == loaded  # every field of every rule, the examples and requirements included
+    assert [r.code for r in again.rules][-1] == "FAP901" and again.rule("FAP202").message.startswith("time.sleep()")
+
+
+def test_a_change_of_rulebook_or_settings_misses(cache_dir, team):
+    cache.store(paths_of(team), {}, load_effective_rulebook([team], {}))
+    assert cache.load(paths_of(team), {}) is not None
+    assert cache.load(paths_of(team), {"asyncio_mode": "auto"}) is None
+    assert cache.load([default_rulebook_path()], {}) is None
+    team.write_text(TEAM.replace("use the logger", "use logging"), encoding="utf-8")
+    assert cache.load(paths_of(team), {}) is None
+
+
+def test_a_damaged_entry_is_ignored(cache_dir, team):
+    cache.store(paths_of(team), {}, load_effective_rulebook([team], {}))
+    (entry,) = cache_dir.iterdir()
+    for damage in (b"", b"not marshal data", entry.read_bytes()[:100]):
+        entry.write_bytes(damage)
+        assert cache.load(paths_of(team), {}) is None
+
+
+def test_no_cache_when_the_directory_cannot_be_written_or_is_turned_off(tmp_path, monkeypatch, team):
+    rulebook = load_effective_rulebook([team], {})
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    monkeypatch.setenv(cache.ENVIRONMENT_VARIABLE, str(not_a_directory))
+    cache.store(paths_of(team), {}, rulebook)  # no error
+    assert cache.load(paths_of(team), {}) is None
+    monkeypatch.setenv(cache.ENVIRONMENT_VARIABLE, "")
+    assert cache.cache_dir() is None
+    cache.store(paths_of(team), {}, rulebook)
+    assert cache.load(paths_of(team), {}) is None
+
+
+def run_flake8_reporting_yaml(project: Path, *args: str) -> tuple[list, str, int]:
+    result = subprocess.run([sys.executable, "-c", RUN, "--isolated", "--select", "FAP", *args, "app.py"],
+                            cwd=project, capture_output=True, text=True, timeout=300)
+    return sorted(f[1:] for f in reported(result.stdout)), result.stderr, result.returncode
+
+
+def test_flake8_uses_the_cache_from_its_second_run(tmp_path, cache_dir, team):
+    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
+    args = ("--fap-rulebooks", str(team))
+    first = run_flake8_reporting_yaml(tmp_path, *args)
+    second = run_flake8_reporting_yaml(tmp_path, *args)
+    assert first[0] == second[0] == [(5, 5, "FAP901"), (6, 5, "FAP202")]
+    assert first[2] == second[2] == 1
+    assert "yaml read: True" in first[1] and "yaml read: False" in second[1]
+    (cache_dir / next(cache_dir.iterdir()).name).write_bytes(b"damaged")
+    assert run_flake8_reporting_yaml(tmp_path, *args)[0] == first[0]
+
+
+def test_a_rulebook_with_errors_is_never_cached(tmp_path, cache_dir, team):
+    (tmp_path / "app.py").write_text(APP, encoding="utf-8")
+    team.write_text(TEAM.replace("pattern: print($$$)", "pattern: print($$$"), encoding="utf-8")
+    for _ in range(2):
+        findings, stderr, code = run_flake8_reporting_yaml(tmp_path, "--fap-rulebooks", str(team))
+        assert code != 0 and findings == [] and "FAP901" in stderr and "Traceback" not in stderr
+    assert cache.load(paths_of(team), {}) is None
+    assert len(list(cache_dir.iterdir())) == 1  # the default rulebook alone, which loaded fine
