@@ -16,11 +16,11 @@ cache off.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import marshal
 import os
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -45,22 +45,27 @@ def cache_dir() -> Optional[Path]:
 
 def load(paths: list[Path], settings: dict[str, str]) -> Optional[Rulebook]:
     """The rulebook stored for these files and settings, or None."""
-    entry = _entry(paths, settings)
-    if entry is None:
+    where = _entry(paths, settings)
+    if where is None:
         return None
+    entry, identity = where
     try:
-        return _rulebook_from_data(marshal.loads(entry.read_bytes()))
+        stored_identity, data = marshal.loads(entry.read_bytes())
+        if stored_identity != identity:  # another rulebook whose name collides: load as usual
+            return None
+        return _rulebook_from_data(data)
     except Exception:  # missing, truncated or from another layout: load the rulebook again
         return None
 
 
 def store(paths: list[Path], settings: dict[str, str], rulebook: Rulebook) -> None:
     """Keep ``rulebook`` for the next process; any failure to write is ignored."""
-    entry = _entry(paths, settings)
-    if entry is None:
+    where = _entry(paths, settings)
+    if where is None:
         return
+    entry, identity = where
     try:
-        data = marshal.dumps(_data_from_rulebook(rulebook))
+        data = marshal.dumps((identity, _data_from_rulebook(rulebook)))
         entry.parent.mkdir(parents=True, exist_ok=True)
         # Written aside and renamed, so that a process reading at the same time sees the
         # whole file or none of it.
@@ -72,20 +77,23 @@ def store(paths: list[Path], settings: dict[str, str], rulebook: Rulebook) -> No
         return
 
 
-def _entry(paths: list[Path], settings: dict[str, str]) -> Optional[Path]:
+def _entry(paths: list[Path], settings: dict[str, str]) -> Optional[tuple[Path, bytes]]:
+    """The cache file for these rulebooks and settings, and the identity it must store.
+
+    The identity holds the rulebooks' bytes themselves: comparing them is cheaper than a
+    cryptographic hash (hashlib alone would add ~3.6 MB to every flake8 process)."""
     directory = cache_dir()
     if directory is None:
         return None
-    key = hashlib.sha256()
+    parts = [part.encode() for part in _code_stamps()]
     try:
-        for part in _code_stamps():
-            key.update(part.encode() + b"\0")
         for path in paths:
-            key.update(str(path.resolve()).encode() + b"\0" + path.read_bytes() + b"\0")
+            parts += [str(path.resolve()).encode(), path.read_bytes()]
     except OSError:  # an unreadable rulebook: the loader reports it
         return None
-    key.update(repr(sorted(settings.items())).encode())
-    return directory / f"rulebook-{key.hexdigest()[:32]}.marshal"
+    parts.append(repr(sorted(settings.items())).encode())
+    identity = b"".join(len(part).to_bytes(8, "little") + part for part in parts)  # unambiguous
+    return directory / f"rulebook-{zlib.crc32(identity):08x}-{len(identity)}.marshal", identity
 
 
 def _code_stamps() -> list[str]:

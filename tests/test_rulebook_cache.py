@@ -94,6 +94,14 @@ def test_a_change_of_rulebook_or_settings_misses(cache_dir, team):
     assert cache.load(paths_of(team), {}) is None
 
 
+def test_an_entry_for_other_rulebooks_is_not_used_even_under_this_name(cache_dir, team):
+    cache.store([default_rulebook_path()], {}, load_effective_rulebook([], {}))
+    (entry,) = cache_dir.iterdir()
+    expected_name = cache._entry(paths_of(team), {})[0].name
+    entry.rename(cache_dir / expected_name)  # as if the names of two entries collided
+    assert cache.load(paths_of(team), {}) is None
+
+
 def test_a_damaged_entry_is_ignored(cache_dir, team):
     cache.store(paths_of(team), {}, load_effective_rulebook([team], {}))
     (entry,) = cache_dir.iterdir()
