@@ -119,7 +119,8 @@ def _top_level(regex: str) -> str:
 
 _NOT_WORD_CHAR = re.compile(r"[^A-Za-z0-9_\\\[\].^$*+?(){}|]")  # a literal that ends a word
 _NOT_WORD_ESCAPE = re.compile(r"\\(?:[^A-Za-z0-9]|[tnrsW])")
-_NOT_WORD_CLASS = re.compile(r"\[(?:[^\]\\A-Za-z0-9_^-]|\\(?:[^A-Za-z0-9]|[tnr]))(?:[^\]\\A-Za-z0-9_-]|\\(?:[^A-Za-z0-9]|[tnr]))*\]")
+_CLASS_MEMBER = r"(?:[^\]\\A-Za-z0-9_-]|\\(?:[^A-Za-z0-9]|[tnr]))"  # not a word character, nor a range
+_NOT_WORD_CLASS = re.compile(rf"\[(?!\^){_CLASS_MEMBER}+\]")  # `[ \t]`, `[.]`; not negated
 _GROUP = re.compile(r"\((?:\?:)?(?P<body>[^()]*)\)")
 
 

@@ -59,7 +59,8 @@ def test_expand_replaces_the_shorthand_with_patterns_and_keeps_the_rest():
                    "range": {"start": {"line": 3, "column": 0}, "end": {"line": 9, "column": 12}}}
     assert expanded == {
         "kind": "call",
-        "has": {"field": "function", "all": [{"any": [{"pattern": "t.sleep"}, {"pattern": "nap", "inside": in_function}]}]},
+        "has": {"field": "function",
+                "all": [{"any": [{"pattern": "t.sleep"}, {"pattern": "nap", "inside": in_function}]}]},
     }
 
 
@@ -146,6 +147,7 @@ def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
         ("^(fastapi|starlette)([.]|$)?", ("any", (("text", "fastapi"), ("text", "starlette")))),
         ("^get\\(", ("word", "get")),
         ("^get[a-z]", ("text", "get")),
+        ("^get[^.]", ("text", "get")),  # a negated class may match a word character
         ("^get.", ("text", "get")),
         ("(?i)engine", True),
         ("a\\.b", ("text", "a")),
@@ -185,7 +187,8 @@ def test_prefilter_skips_rules_on_unrelated_code(rulebook):
 
 
 def test_message_interpolates_metavariables():
-    rule = Rule(code="FAP901", name="no-print", message="do not call $FN here", body={"pattern": "$FN($$$)", "regex": "^print"})
+    rule = Rule(code="FAP901", name="no-print", message="do not call $FN here",
+                body={"pattern": "$FN($$$)", "regex": "^print"})
     assert [f.text for f in check_source("print(1)\n", [rule])] == ["FAP901 do not call print here"]
 
 
