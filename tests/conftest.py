@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,31 @@ from flake8_fastapi_prod.model import default_rulebook_path
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EXAMPLE_APP = ROOT / "examples" / "app"
+# A team rulebook of one rule, used wherever a test needs one.
+NO_PRINT = textwrap.dedent(
+    """\
+    rules:
+      - code: FAP901
+        name: no-print-in-async
+        message: print() in async code; use the logger
+        note: print() writes to stdout unbuffered and unstructured; use logging.
+        rule:
+          pattern: print($$$)
+          all:
+            - matches: in-async-function
+        examples:
+          invalid:
+            - |
+              async def f():
+                  print(1)  # expect: FAP901:5
+          valid:
+            - |
+              def f():
+                  print(1)
+    """
+)
+
+
 _REPORT_LINE = re.compile(r"^(?P<path>.*?):(?P<line>\d+):(?P<col>\d+): (?P<code>[A-Z]+\d+) (?P<message>.*)$")
 
 

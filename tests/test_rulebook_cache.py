@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reported
+from conftest import NO_PRINT, reported
 from flake8_fastapi_prod import cache
 from flake8_fastapi_prod.effective import load_effective_rulebook
 from flake8_fastapi_prod.model import default_rulebook_path
 
+# The settings, an override and a new rule: every part of a team rulebook the cache keeps.
 TEAM = textwrap.dedent(
     """\
     settings:
@@ -22,26 +23,8 @@ TEAM = textwrap.dedent(
     overrides:
       FAP202:
         message: time.sleep() blocks the event loop; use await asyncio.sleep()
-    rules:
-      - code: FAP901
-        name: no-print-in-async
-        message: print() in async code; use the logger
-        note: print() writes to stdout unbuffered and unstructured; use logging.
-        rule:
-          pattern: print($$$)
-          all:
-            - matches: in-async-function
-        examples:
-          invalid:
-            - |
-              async def f():
-                  print("x")  # expect: FAP901
-          valid:
-            - |
-              def f():
-                  print("x")
     """
-)
+) + NO_PRINT
 
 APP = "import time\n\n\nasync def handler():\n    print('x')\n    time.sleep(1)\n"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from conftest import reported, run_cli, run_flake8
+from conftest import NO_PRINT, reported, run_cli, run_flake8
 
 APP = textwrap.dedent(
     """\
@@ -22,29 +22,6 @@ APP = textwrap.dedent(
 
     async def fetch(loop):
         return await loop.run_in_executor(None, os.sync)
-    """
-)
-
-NO_PRINT = textwrap.dedent(
-    """\
-    rules:
-      - code: FAP901
-        name: no-print-in-async
-        message: print() in async code; use the logger
-        note: print() writes to stdout unbuffered and unstructured; use logging.
-        rule:
-          pattern: print($$$)
-          all:
-            - matches: in-async-function
-        examples:
-          invalid:
-            - |
-              async def f():
-                  print(1)  # expect: FAP901:5
-          valid:
-            - |
-              def f():
-                  print(1)
     """
 )
 
