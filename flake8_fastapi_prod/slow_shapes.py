@@ -2,8 +2,11 @@
 
 Measured on this engine (see benchmarks/README.md): a rule the prefilter cannot skip pays
 ast-grep's rule compilation on every file; ``not: {inside: ..., stopBy: end}`` climbs to the
-root from every candidate (quadratic in nesting depth); Unicode regex classes cost up to a
-millisecond each to compile, on every file.
+root from every candidate (quadratic in nesting depth); a ``stopBy: end`` search that tests
+a util before a cheap ``pattern`` runs the util on every node of the module (FAP401's
+search for exception handlers took 270 s on a module with a 20,000-element list, because
+its util counts siblings with ``nthChild``); Unicode regex classes cost up to a millisecond
+each to compile, on every file.
 """
 
 from __future__ import annotations
@@ -27,11 +30,23 @@ def slow_shape_warnings(rule: Rule) -> list[str]:
         if isinstance(inside, dict) and inside.get("stopBy") == "end":
             warnings.append(f"{where}: `not: {{inside: ..., stopBy: end}}` climbs to the module from every candidate "
                             "(quadratic in nesting depth); stop at the nearest function with a `stopBy` rule")
+        if node.get("stopBy") == "end" and _util_first(node):
+            warnings.append(f"{where}: this `stopBy: end` search runs `matches: {_util_first(node)}` before its other "
+                            "tests, on every node it walks past; write the cheap tests (`pattern`, `kind`) first")
         regex = node.get("regex")
         if isinstance(regex, str) and _UNICODE_CLASSES.search(regex):
             warnings.append(f"{where}: regex {regex!r} uses Unicode classes (\\w \\s \\d \\b or .), which take up to "
                             "a millisecond to compile on every file; use ASCII classes like [A-Za-z0-9_]")
     return warnings
+
+
+def _util_first(node: dict) -> str | None:
+    """The util a rule's keys (run in written order) test first, if other tests follow it."""
+    tests = node.get("all") if isinstance(node.get("all"), list) else []
+    first = tests[0] if tests else None
+    if len(tests) > 1 and isinstance(first, dict) and list(first) == ["matches"]:
+        return first["matches"]
+    return None
 
 
 def _walk(node: Any, where: str = "") -> Iterator[tuple[str, dict]]:
