@@ -48,7 +48,7 @@ def read_rulebook_file(path: Path, inherited_utils: dict[str, Any]) -> RulebookF
     if not isinstance(data, dict):
         raise RulebookError([Problem(where, 1, "", "a rulebook must be a mapping with 'rules' (and optional 'utils')")])
     schema.check_keys(data, schema.TOP_LEVEL_KEYS, "the rulebook", report_for(""), 1)
-    own_utils = _mapping(data, "utils", report_for(""))
+    own_utils = _named_utils(_mapping(data, "utils", report_for("")), report_for(""), 1)
     visible_utils = {**inherited_utils, **own_utils}
     for name, util in own_utils.items():
         schema.check_rule_body(util, report_for(f"utils.{name}"), set(visible_utils), schema.line_of(own_utils, name))
@@ -115,6 +115,15 @@ def _mapping(data: dict, key: str, report: schema.Report) -> dict:
     return value
 
 
+def _named_utils(utils: dict, report: schema.Report, line: int) -> dict:
+    """``utils`` without the entries whose name is not a string (YAML reads ``null:`` or
+    ``1:`` as such), each of which is reported."""
+    for name in utils:
+        if not isinstance(name, str):
+            report(schema.line_of(utils, name, line), f"a utility rule's name must be a string, not {name!r}")
+    return {name: util for name, util in utils.items() if isinstance(name, str)}
+
+
 def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> Rule | None:
     """The rule with its settings substituted, checked by ast-grep; None if a setting turns it off."""
     if settings.is_disabled(rule.disabled_when, values):
@@ -163,7 +172,7 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
                       ("disabled_when", dict), ("examples", dict)):
         if key in entry and not isinstance(entry[key], kind):
             report(at(key), f"'{key}' must be {schema.type_name(kind())}")
-    local_utils = entry.get("utils") if isinstance(entry.get("utils"), dict) else {}
+    local_utils = _named_utils(entry.get("utils") if isinstance(entry.get("utils"), dict) else {}, report, at("utils"))
     util_names = set(shared_utils) | set(local_utils)
     for util_name, util in local_utils.items():
         schema.check_rule_body(util, report, util_names, schema.line_of(local_utils, util_name, at("utils")))

@@ -27,6 +27,9 @@ BROKEN = {
     "duplicate_code": (GOOD_RULE + GOOD_RULE.replace("no-print", "no-print-again"), r":8: FAP901: duplicate code FAP901: already used by the rule on line 2"),
     "duplicate_key": (GOOD_RULE.replace("    rule:", "    name: other\n    rule:"), r":5: duplicate key 'name' (first written on line 3)"),
     "undefined_util": (GOOD_RULE.replace("pattern: print($$$)", "matches: is-print"), r":6: FAP901: 'matches' refers to an undefined utility rule 'is-print'"),
+    # Found by the rulebook fuzz test: a `null:` util name made the "did you mean" crash.
+    "util_named_null": ("utils:\n  null: {kind: call}\nrules:" + GOOD_RULE.replace("pattern: print($$$)", "matches: is-print"),
+                        r":2: a utility rule's name must be a string, not None"),
     "unparsable_pattern": (GOOD_RULE.replace("print($$$)", "'def ('"), r":2: FAP901: pattern 'def (' is not valid Python code"),
     "bad_kind": (GOOD_RULE.replace("pattern: print($$$)", "kind: cal"), r":2: FAP901: ast-grep cannot use this rule: Rule contains invalid kind matcher. / Invalid Kind / Kind `cal` is invalid."),
     "bad_regex": (GOOD_RULE.replace("pattern: print($$$)", "regex: '('"), r":2: FAP901: ast-grep cannot use this rule: Rule contains invalid regex matcher."),
