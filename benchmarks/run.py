@@ -83,25 +83,27 @@ def _unpack(archive: Path, target: Path, inside: str) -> None:
                     (target / parts[1]).write_bytes(sdist.extractfile(member).read())
 
 
-def timed(command: list[str], cwd: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB) of one command."""
+def timed(command: list[str], stdin: Path | None = None) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB) of one command, fed ``stdin`` if given."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
+    with open(stdin or os.devnull, "rb") as feed:
+        process = subprocess.Popen(command, stdin=feed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"failed: {' '.join(command)}")
     return elapsed, usage.ru_maxrss
 
 
-def interleaved(pairs: dict[str, tuple[list[str], list[str]]], runs: int) -> dict[str, dict[str, list]]:
-    """Run each pair's two commands alternately (A B, then B A, ...) ``runs`` times."""
+def interleaved(pairs: dict[str, tuple], runs: int) -> dict[str, dict[str, list]]:
+    """Run each pair's two commands (with the pair's stdin file, if any) alternately
+    (A B, then B A, ...) ``runs`` times."""
     samples = {name: {"a": [], "b": [], "a_mem": [], "b_mem": []} for name in pairs}
     for run in range(runs):
-        for name, (a, b) in pairs.items():
+        for name, (a, b, *stdin) in pairs.items():
             order = [("a", a), ("b", b)] if run % 2 == 0 else [("b", b), ("a", a)]
             for side, command in order:
-                seconds, memory = timed(command)
+                seconds, memory = timed(command, *stdin)
                 samples[name][side].append(seconds)
                 samples[name][side + "_mem"].append(memory)
         print(f"  run {run + 1}/{runs} done", file=sys.stderr)
@@ -166,6 +168,10 @@ def main() -> None:
         for jobs in (1, 2):
             pairs[f"flake8 with / without plugin, --jobs {jobs}, {label}"] = (
                 flake8("with", jobs, targets), flake8("without", jobs, targets))
+        if label == "whole corpus":  # what an editor runs on every save: one module on stdin
+            buffer = code["prefect"] / "prefect" / "server" / "api" / "flow_runs.py"
+            pairs["flake8 with / without plugin, one module on stdin (editor)"] = (
+                flake8("with", 1, ["-"]), flake8("without", 1, ["-"]), buffer)
         if ast_grep and label == "docs_src":  # the exported relational rules take minutes on the rest
             pairs[f"engine alone / ast-grep scan -j 1, {label}"] = (
                 [PYTHON, str(HERE / "engine_only.py"), *targets],
