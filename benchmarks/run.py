@@ -6,7 +6,10 @@ Downloads a pinned corpus of real FastAPI code from PyPI (cached in benchmarks/.
 then runs every comparison side by side, interleaved, --runs times, and prints medians and
 ratios (no verdicts):
   - flake8 with the plugin / the same flake8 without it, --jobs 1 and --jobs 2, on the whole
-    corpus and on docs_src alone, and the peak memory of both;
+    corpus and on docs_src alone, and the peak memory of both; and on one module piped to
+    `flake8 -`, as an editor runs it on save;
+  - inside one flake8 process, the time of the plugin's checks / the rest of flake8 (the
+    with/without ratio less start-up, measured where machine noise cannot skew it);
   - the engine alone / `ast-grep scan -j 1` with the exported rules, on the same files
     (docs_src: on the application code the relational export takes minutes);
   - cost per line on files of 1k, 10k and 50k lines, and on pathological inputs.
@@ -116,6 +119,11 @@ def engine_seconds(path: Path, repeat: int) -> dict:
     return json.loads(out.stdout)
 
 
+def plugin_share(targets: list[str]) -> dict:
+    out = subprocess.run([PYTHON, str(HERE / "plugin_share.py"), *targets], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
 # The pathological files start like a FastAPI module, so that the rules run on them: a file
 # in which no rule's words occur is not even parsed.
 FASTAPI_HEADER = """\
@@ -190,12 +198,21 @@ def main() -> None:
     extra = (statistics.median(whole["a_mem"]) - statistics.median(whole["b_mem"])) / 1024
     print(f"{'peak memory, flake8 with - without plugin, --jobs 1, whole corpus':<62} {extra:+7.1f} MB")
 
+    print("\nInside one flake8 process (steady on a shared machine; start-up excluded):")
+    for label, targets in (("whole corpus", everything), ("docs_src", [str(docs_src)])):
+        runs = [plugin_share(targets) for _ in range(args.runs)]
+        ratio = statistics.median(r["plugin_over_rest"] for r in runs)
+        spread = ", ".join(f"{r['plugin_over_rest']:.3f}" for r in runs)
+        print(f"{'plugin checks / the rest of flake8, ' + label:<62} {'':>7} {'':>7} {ratio:6.3f}  ({spread})")
+
     print(f"\n{'file':<50} {'lines':>7} {'KiB':>6} {'ms':>8} {'us/line':>8} {'vs 1k':>6}")
     sizes = {f"real code, {n // 1000}k lines": real_code_file(docs_src, n, work / f"real_{n}.py") for n in (1000, 10000, 50000)}
     sizes["real code, 100k lines"] = real_code_file(docs_src, 100_000, work / "real_100000.py")
     (work / "nested.py").write_text(FASTAPI_HEADER + "x = " + "[" * 1000 + "]" * 1000 + "\n")
     (work / "literal.py").write_text(FASTAPI_HEADER + "x = [\n" + "".join(f"    {i},\n" for i in range(20_000)) + "]\n")
+    (work / "flat.py").write_text(FASTAPI_HEADER + "x = [" + ", ".join(["[]"] * 1000) + "]\n")
     sizes["1,000 nesting levels, after a 13-line route"] = work / "nested.py"
+    sizes["1,000 lists side by side, after it (control)"] = work / "flat.py"
     sizes["a 20,000-element literal, after a 13-line route"] = work / "literal.py"
     baseline = None
     for name, path in sizes.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -51,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except (RulebookError, SettingError) as error:
         print(error, file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `... | head`: the reader has seen enough; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
 
 

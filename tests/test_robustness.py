@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from conftest import reported, run_flake8
@@ -71,3 +74,13 @@ def test_engine_failure_is_reported_once_and_other_rules_still_run():
 @pytest.mark.parametrize("source", ["", "   \n", "\ufeff", "pass"])
 def test_engine_on_trivial_sources(rulebook, source):
     assert check_source(source, rulebook.rules) == []
+
+
+def test_the_cli_stops_quietly_when_its_reader_goes_away(tmp_path):
+    # `flake8-fastapi-prod profile src | head -3`: head exits before the profile is printed.
+    (tmp_path / "app.py").write_text("import time\n\n\nasync def f():\n    time.sleep(1)\n" * 200)
+    process = subprocess.Popen([sys.executable, "-m", "flake8_fastapi_prod", "profile", str(tmp_path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # before anything is written
+    _, stderr = process.communicate(timeout=300)
+    assert b"Traceback" not in stderr and process.returncode == 1, stderr
