@@ -14,6 +14,7 @@ from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.shorthand import expand
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_MAX_CONFIGS = 256  # per rule: the spellings most files share, without growing over a large tree
 
 
 def default_rulebook_path() -> Path:
@@ -60,6 +61,8 @@ class Rule:
         key = tuple(spell(name) for name in self.imported_names)
         config = self._configs.get(key)
         if config is None:
+            if len(self._configs) >= _MAX_CONFIGS:  # function-scoped imports make keys unique to a file
+                self._configs.clear()
             config = {"rule": expand(self.body, spell)}
             if self.utils:
                 config["utils"] = expand(self.utils, spell)

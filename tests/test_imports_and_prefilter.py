@@ -208,3 +208,13 @@ def test_rules_run_their_keys_in_written_order():
         {"all": [{"pattern": "$A"}, {"matches": "u"}]},
     ]}
     assert in_written_order({"pattern": "x"}) == {"pattern": "x"}
+
+
+def test_configs_kept_per_rule_stay_bounded_over_a_large_tree():
+    # Imports inside functions make the spellings (with their line ranges) unique to a file.
+    rule = Rule(code="FAP901", name="no-sleep", message="m", body={"imported": "time.sleep"},
+                imported_names=("time.sleep",))
+    for line in range(1000):
+        config = rule.config_for(lambda name, line=line: (Spelling("sleep", (line, 0, line + 1, 0)),))
+        assert config["rule"]["all"][0]["any"][0]["inside"]["range"]["start"]["line"] == line
+    assert 0 < len(rule._configs) <= 256
