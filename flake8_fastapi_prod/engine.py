@@ -1,6 +1,7 @@
 """Run a rulebook on one source text: parse once, skip rules that cannot apply, map matches.
 
-A file none of whose rules' prefilter passes on its words is not parsed at all.
+A file none of whose rules' prefilter passes on its words and imports is not parsed by
+tree-sitter at all.
 
 Positions come from ast-grep: lines are made 1-based, columns stay 0-based and counted in
 characters, which is what flake8 expects from a plugin (it prints the column plus one).
@@ -8,14 +9,16 @@ characters, which is what flake8 expects from a plugin (it prints the column plu
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from dataclasses import dataclass
+
 from ast_grep_py import SgNode, SgRoot
 
-from flake8_fastapi_prod.imports import read_imports
+from flake8_fastapi_prod.imports import Imports, read_imports, read_source_imports
 from flake8_fastapi_prod.model import Rule
-from flake8_fastapi_prod.prefilter import SourceFacts, holds
+from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
 
 INTERNAL_ERROR_CODE = "FAP001"
 PARSE = "parse"  # the key of parsing time (and reading the words and imports) in check_source's timings
@@ -34,11 +37,15 @@ class Finding:
         return f"{self.code} {self.message}"
 
 
-def check_source(source: str, rules: list[Rule], timings: dict[str, float] | None = None) -> list[Finding]:
+def check_source(
+    source: str, rules: list[Rule], timings: dict[str, float] | None = None, tree: ast.AST | None = None,
+) -> list[Finding]:
     """Every finding of ``rules`` in ``source``, sorted; an engine failure becomes one FAP001.
 
-    With ``timings``, each rule's time (its prefilter included) is added to ``timings[code]``
-    and parsing to ``timings["parse"]``: what ``flake8-fastapi-prod profile`` shows.
+    ``tree`` is the source's Python syntax tree when the caller has one (flake8 does); it is
+    read for the file's imports. With ``timings``, each rule's time (its prefilter included)
+    is added to ``timings[code]`` and reading the file (its words, imports and tree-sitter
+    parse) to ``timings["parse"]``: what ``flake8-fastapi-prod profile`` shows.
     """
     if not source.strip():
         return []
@@ -46,31 +53,40 @@ def check_source(source: str, rules: list[Rule], timings: dict[str, float] | Non
     facts = SourceFacts(source)
     if timings is not None:
         _add_time(timings, PARSE, started)
-    candidates = []
-    for rule in rules:  # judged from the words alone: most files need few rules, some none
-        started = time.perf_counter()
-        if holds(rule.requirement, facts):
-            candidates.append(rule)
-        if timings is not None:
-            _add_time(timings, rule.code, started)
+    # Judged from the words alone: most files need few rules, some none.
+    candidates = _passing(_trigger_index(rules).passing(facts.words), facts, timings)
     if not candidates:
         return []
+    imports = None
+    if any(rule.imported_names for rule, _ in candidates):
+        started = time.perf_counter()
+        imports = read_imports(tree) if tree is not None else read_source_imports(source)
+        if timings is not None:
+            _add_time(timings, PARSE, started)
+        if imports is None:
+            # Python cannot parse the file, so what it imports is unknown: a rule that needs
+            # imports could only guess (an exemption for an imported name would be missed).
+            candidates = [(rule, rest) for rule, rest in candidates if not rule.imported_names]
+        else:
+            facts.texts = imports.texts
+            candidates = _passing(candidates, facts, timings)  # now with the imports read
+        if not candidates:
+            return []
     started = time.perf_counter()
     try:
         root = SgRoot(source, "python").root()
-        facts.spell = read_imports(root).spellings
+        spell = (imports or Imports()).located(root)  # without imports read, no rule asks for one
     except BaseException as error:  # a pyo3 panic is a BaseException; the file is reported, not dropped
         return [_internal_error("parsing", error)]
     if timings is not None:
         _add_time(timings, PARSE, started)
     findings: set[Finding] = set()
     failures: list[tuple[str, BaseException]] = []
-    for rule in candidates:
+    for rule, _ in candidates:
         started = time.perf_counter()
         try:
-            if holds(rule.requirement, facts):  # now with the imports read
-                for node in root.find_all(rule.config_for(facts.spell)):
-                    findings.add(_finding(rule, node))
+            for node in root.find_all(rule.config_for(spell)):
+                findings.add(_finding(rule, node))
         except BaseException as error:
             failures.append((rule.code, error))
         if timings is not None:
@@ -79,6 +95,37 @@ def check_source(source: str, rules: list[Rule], timings: dict[str, float] | Non
         codes = ", ".join(code for code, _ in failures)
         findings.add(_internal_error(f"rule{'s' if len(failures) > 1 else ''} {codes}", failures[0][1]))
     return sorted(findings)
+
+
+def _passing(
+    candidates: list[tuple[Rule, Requirement]], facts: SourceFacts, timings: dict[str, float] | None,
+) -> list[tuple[Rule, Requirement]]:
+    """The rules (each with what its triggers leave to check) whose prefilter passes on
+    what ``facts`` knows of the file."""
+    passing = []
+    for rule, rest in candidates:
+        started = time.perf_counter() if timings is not None else 0.0
+        if rest is True or holds(rest, facts):
+            passing.append((rule, rest))
+        if timings is not None:
+            _add_time(timings, rule.code, started)
+    return passing
+
+
+_INDEXES: dict[tuple[int, ...], tuple[list[Rule], TriggerIndex[tuple[Rule, Requirement]]]] = {}
+
+
+def _trigger_index(rules: list[Rule]) -> TriggerIndex[tuple[Rule, Requirement]]:
+    """The trigger index of a list of rules, built once: callers pass the same rules for
+    every file. The entry keeps the rules themselves, so that their ids stay theirs."""
+    key = tuple(map(id, rules))
+    entry = _INDEXES.get(key)
+    if entry is None:
+        if len(_INDEXES) >= 16:
+            _INDEXES.clear()
+        items = [(rule.triggers, (rule, beyond_triggers(rule.requirement))) for rule in rules]
+        entry = _INDEXES[key] = (list(rules), TriggerIndex(items))
+    return entry[1]
 
 
 def _add_time(timings: dict[str, float], key: str, since: float) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 from ast_grep_py import SgNode, SgRoot
 
 from flake8_fastapi_prod.engine import Finding, check_source
-from flake8_fastapi_prod.imports import Binding, Imports, read_imports
+from flake8_fastapi_prod.imports import Binding, Imports, read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import SourceFacts, holds
 from flake8_fastapi_prod.shorthand import expand
@@ -59,25 +59,28 @@ def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
     facts = SourceFacts(source)
     if not holds(rule.requirement, facts):
         return source, []
-    root = SgRoot(source, "python").root()
-    imports = read_imports(root)
-    facts.spell = imports.spellings
+    imports = read_source_imports(source)
+    if imports is None:
+        return source, []  # Python cannot parse the file: no fix is certain
+    facts.texts = imports.texts
     if not holds(rule.requirement, facts):
         return source, []
+    root = SgRoot(source, "python").root()
+    spell = imports.located(root)
     spec = _fix_spec(rule.fix)
     edits: list[tuple[int, int, str]] = []
     needed: list[str] = []
     fixed: list[Finding] = []
     try:
-        nodes = root.find_all(rule.config_for(imports.spellings))
+        nodes = root.find_all(rule.config_for(spell))
     except BaseException as error:  # a rule ast-grep cannot use: the lint run reports it as FAP001
         if isinstance(error, (KeyboardInterrupt, SystemExit)):
             raise
         return source, []
     for node in nodes:
-        if spec["only_if"] and not node.matches(**expand(spec["only_if"], imports.spellings)):
+        if spec["only_if"] and not node.matches(**expand(spec["only_if"], spell)):
             continue
-        replaced = node.find(**expand(spec["target"], imports.spellings)) if spec["target"] else node
+        replaced = node.find(**expand(spec["target"], spell)) if spec["target"] else node
         if replaced is None:
             continue
         start, end = _expanded_range(replaced, spec)
@@ -92,9 +95,11 @@ def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
     new_source = source
     for start, end, text in sorted(edits, reverse=True):
         new_source = new_source[:start] + text + new_source[end:]
-    after = read_imports(SgRoot(new_source, "python").root())
-    if not _imports_available(needed, after):
-        return source, []  # a name the fix needs is bound to something else: leave it to a person
+    after = read_source_imports(new_source)
+    if after is None or not _imports_available(needed, after):
+        # The fixed code does not parse, or a name the fix needs is bound to something else:
+        # leave it to a person.
+        return source, []
     missing = [statement for statement in dict.fromkeys(needed) if not _already_imported(statement, after)]
     return (_add_imports(new_source, missing) if missing else new_source), fixed
 
@@ -143,7 +148,8 @@ def _fill(template: str, node: SgNode, outer: SgNode, source: str) -> str:
 
 
 def _bindings_of(statement: str) -> list[Binding]:
-    return read_imports(SgRoot(statement, "python").root()).bindings
+    imports = read_source_imports(statement)  # a statement that does not parse binds nothing
+    return imports.bindings if imports is not None else []
 
 
 def _already_imported(statement: str, imports: Imports) -> bool:

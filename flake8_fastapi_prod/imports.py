@@ -1,37 +1,58 @@
-"""What each imported name of a file stands for, read once per file.
+"""What each imported name of a file stands for, read once per file from Python's syntax tree.
 
 ``import requests as rq`` binds ``rq`` to ``requests``; ``from time import sleep as nap``
 binds ``nap`` to ``time.sleep``. As in Python, an import at module level (class bodies and
 module-level ``if``/``try`` included) binds its names in the whole file, and an import inside
 a function binds them in that function only (nested functions included).
-:meth:`Imports.spellings` turns a qualified name such as ``time.sleep`` into the ways this
-file can write it, which the engine substitutes for the rulebook's ``imported:`` shorthand.
+
+The imports are read from the tree of Python's own ``ast`` module, which flake8 has already
+built when it runs the plugin, so a file whose rules all need imports it lacks is never
+parsed by tree-sitter. :meth:`Imports.texts` gives the prefilter the ways a file can write a
+qualified name; :meth:`Imports.located` gives the same spellings with the tree-sitter range of
+the function a spelling is confined to, which the engine substitutes for the rulebook's
+``imported:`` shorthand.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from ast_grep_py import SgNode
 
-_IMPORT_KINDS = {"rule": {"any": [{"kind": "import_statement"}, {"kind": "import_from_statement"}]}}
 BUILTINS = "builtins."
 
-# The function an import is written in: (start line, start column, end line, end column),
-# 0-based as ast-grep counts; None for module level.
-Scope = Optional[tuple[int, int, int, int]]
+# A function's range as ast-grep counts it: (start line, start column, end line, end column), 0-based.
+Range = tuple[int, int, int, int]
+Scope = Optional[Range]  # where a spelling means the name: None for the whole file
+
+
+class FunctionStart(NamedTuple):
+    """The function an import is written in: where its ``def`` (or ``async``) starts, 0-based."""
+
+    line: int
+    column: int
+    name: str
 
 
 class Binding(NamedTuple):
     local: str
     qualified: str
-    scope: Scope = None
+    function: Optional[FunctionStart] = None  # None for module level
 
 
 class Spelling(NamedTuple):
     text: str  # an expression: `nap`, `t.sleep`
-    scope: Scope = None  # where it means the name: None for the whole file
+    scope: Scope = None
+
+
+Spell = Callable[[str], tuple[Spelling, ...]]
+
+# Statements whose bodies hold statements in the same scope (a class body's imports belong to
+# the enclosing function, or the module). Functions open a scope of their own.
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BODIES = ("body", "orelse", "handlers", "finalbody", "cases")
 
 
 @dataclass
@@ -39,84 +60,124 @@ class Imports:
     """The import bindings of one file."""
 
     bindings: list[Binding] = field(default_factory=list)
-    star_modules: list[str] = field(default_factory=list)  # modules imported with `*`
-    _cache: dict[str, tuple[Spelling, ...]] = field(default_factory=dict)
+    star_modules: list[str] = field(default_factory=list)  # modules imported with `*` at module level
+    _texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _by_target: Optional[dict[str, list[tuple[int, Binding]]]] = None
+    _locals: set[str] = field(default_factory=set)  # every name an import binds
 
-    def spellings(self, qualified: str) -> tuple[Spelling, ...]:
-        """Every expression by which this file refers to ``qualified``; empty if it cannot."""
-        cached = self._cache.get(qualified)
+    def texts(self, qualified: str) -> tuple[str, ...]:
+        """Every expression by which this file refers to ``qualified`` somewhere; empty if it cannot."""
+        cached = self._texts.get(qualified)
         if cached is None:
-            cached = self._cache[qualified] = tuple(dict.fromkeys(self._spell(qualified)))
+            cached = self._texts[qualified] = tuple(dict.fromkeys(text for text, _ in self._spell(qualified)))
         return cached
 
-    def _spell(self, qualified: str) -> list[Spelling]:
-        found: list[Spelling] = []
-        for local, target, scope in self.bindings:
-            if qualified == target:
-                found.append(Spelling(local, scope))
-            elif qualified.startswith(target + "."):
-                found.append(Spelling(local + qualified[len(target):], scope))
+    def located(self, root: SgNode) -> Spell:
+        """The spellings of a qualified name in the tree-sitter tree ``root`` of the same source,
+        each with the range of the function it is confined to. A spelling whose function cannot
+        be found in ``root`` (the two parsers disagree) is left out: it then matches nothing."""
+        ranges: dict[FunctionStart, Scope] = {}
+        spelled: dict[str, tuple[Spelling, ...]] = {}
+
+        def spell(qualified: str) -> tuple[Spelling, ...]:
+            cached = spelled.get(qualified)
+            if cached is None:
+                found = []
+                for text, function in self._spell(qualified):
+                    if function is None:
+                        found.append(Spelling(text))
+                        continue
+                    if function not in ranges:
+                        ranges[function] = _function_range(root, function)
+                    if ranges[function] is not None:
+                        found.append(Spelling(text, ranges[function]))
+                cached = spelled[qualified] = tuple(dict.fromkeys(found))
+            return cached
+
+        return spell
+
+    def _spell(self, qualified: str) -> list[tuple[str, Optional[FunctionStart]]]:
+        if self._by_target is None:  # rules ask for dozens of names: look bindings up, do not scan them
+            self._by_target = {}
+            for index, binding in enumerate(self.bindings):
+                self._by_target.setdefault(binding.qualified, []).append((index, binding))
+            self._locals = {binding.local for binding in self.bindings}
+        found: list[tuple[int, str, Optional[FunctionStart]]] = []
+        end = 0
+        while end != len(qualified):  # `a`, `a.b`, `a.b.c`: each binding of a prefix spells the name
+            end = qualified.find(".", end + 1)
+            end = len(qualified) if end == -1 else end
+            for index, (local, target, function) in self._by_target.get(qualified[:end], ()):
+                found.append((index, local + qualified[end:], function))
+        found.sort(key=lambda item: item[0])  # in the order the file binds them
+        spelled = [(text, function) for _, text, function in found]
         module, _, name = qualified.rpartition(".")
         if module in self.star_modules:
-            found.append(Spelling(name))
+            spelled.append((name, None))
         if qualified.startswith(BUILTINS):
             # A builtin is available under its bare name unless an import rebinds that name.
             bare = qualified[len(BUILTINS):]
-            if "." not in bare and all(binding.local != bare for binding in self.bindings):
-                found.append(Spelling(bare))
-        return found
+            if "." not in bare and bare not in self._locals:
+                spelled.append((bare, None))
+        return spelled
 
 
-def read_imports(root: SgNode) -> Imports:
+def read_imports(tree: ast.AST) -> Imports:
+    """The imports of a module, from its Python syntax tree (only statements are visited)."""
     imports = Imports()
-    for node in root.find_all(_IMPORT_KINDS):
-        scope = _enclosing_function(node)
-        if node.kind() == "import_statement":
-            _read_import(node, imports, scope)
-        else:
-            _read_import_from(node, imports, scope)
+    pending: list[tuple[list[ast.stmt], Optional[FunctionStart]]] = [(getattr(tree, "body", []), None)]
+    while pending:
+        body, function = pending.pop()
+        for statement in body:
+            if isinstance(statement, ast.Import):
+                _read_import(statement, imports, function)
+            elif isinstance(statement, ast.ImportFrom):
+                _read_import_from(statement, imports, function)
+            elif isinstance(statement, _FUNCTIONS):
+                start = FunctionStart(statement.lineno - 1, statement.col_offset, statement.name)
+                pending.append((statement.body, start))
+            else:  # if/try/with/for/while/match/class: their bodies are in the same scope
+                for name in _BODIES:
+                    inner = getattr(statement, name, None)
+                    if inner:
+                        pending.append((inner, function))
     return imports
 
 
-def _enclosing_function(node: SgNode) -> Scope:
-    for ancestor in node.ancestors():
-        if ancestor.kind() == "function_definition":
-            where = ancestor.range()
+def read_source_imports(source: str) -> Optional[Imports]:
+    """The imports of ``source``; None if this Python cannot parse it (flake8 then reports
+    E999 and never runs the plugin, so only the command line meets such files)."""
+    try:
+        return read_imports(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _read_import(statement: ast.Import, imports: Imports, function: Optional[FunctionStart]) -> None:
+    for alias in statement.names:
+        if alias.asname is None:  # `import a.b.c` binds `a`
+            first = alias.name.split(".", 1)[0]
+            imports.bindings.append(Binding(first, first, function))
+        else:  # `import a.b as x` binds `x` to `a.b`
+            imports.bindings.append(Binding(alias.asname, alias.name, function))
+
+
+def _read_import_from(statement: ast.ImportFrom, imports: Imports, function: Optional[FunctionStart]) -> None:
+    module = statement.module
+    if statement.level or not module or module == "__future__":
+        return  # relative imports name the project's own modules, never a library
+    for alias in statement.names:
+        if alias.name == "*":
+            if function is None:
+                imports.star_modules.append(module)
+        else:
+            imports.bindings.append(Binding(alias.asname or alias.name, f"{module}.{alias.name}", function))
+
+
+def _function_range(root: SgNode, function: FunctionStart) -> Scope:
+    named = {"rule": {"kind": "function_definition", "has": {"field": "name", "regex": f"^{function.name}$"}}}
+    for node in root.find_all(named):
+        where = node.range()
+        if (where.start.line, where.start.column) == (function.line, function.column):
             return (where.start.line, where.start.column, where.end.line, where.end.column)
     return None
-
-
-def _read_import(node: SgNode, imports: Imports, scope: Scope) -> None:
-    for child in node.children():
-        kind = child.kind()
-        if kind == "dotted_name":  # `import a.b.c` binds `a`
-            first = child.text().split(".", 1)[0].strip()
-            imports.bindings.append(Binding(first, first, scope))
-        elif kind == "aliased_import":  # `import a.b as x` binds `x` to `a.b`
-            name, alias = child.field("name"), child.field("alias")
-            if name is not None and alias is not None:
-                imports.bindings.append(Binding(alias.text(), _dotted(name), scope))
-
-
-def _read_import_from(node: SgNode, imports: Imports, scope: Scope) -> None:
-    module_node = node.field("module_name")
-    if module_node is None or module_node.kind() != "dotted_name":
-        return  # relative imports name the project's own modules, never a library
-    module = _dotted(module_node)
-    module_start = module_node.range().start.index
-    for child in node.children():
-        kind = child.kind()
-        if kind == "dotted_name" and child.range().start.index != module_start:
-            name = _dotted(child)
-            imports.bindings.append(Binding(name, f"{module}.{name}", scope))
-        elif kind == "aliased_import":
-            name, alias = child.field("name"), child.field("alias")
-            if name is not None and alias is not None:
-                imports.bindings.append(Binding(alias.text(), f"{module}.{_dotted(name)}", scope))
-        elif kind == "wildcard_import" and scope is None:
-            imports.star_modules.append(module)
-
-
-def _dotted(node: SgNode) -> str:
-    # `a . b` is legal Python; the qualified name has no spaces.
-    return "".join(node.text().split())

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flake8_fastapi_prod.imports import Spell
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.shorthand import expand
 
@@ -49,6 +50,7 @@ class Rule:
     source: str = ""
     line: int = 0
     requirement: Requirement = True
+    triggers: tuple[frozenset[str], ...] = ()  # sets of words, one of each must occur (prefilter.triggers)
     imported_names: tuple[str, ...] = ()
     _configs: dict[tuple, dict] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
 
@@ -56,7 +58,7 @@ class Rule:
     def family(self) -> str:
         return self.code[:4] + "xx"
 
-    def config_for(self, spell: Any) -> dict[str, Any]:
+    def config_for(self, spell: Spell) -> dict[str, Any]:
         """The plain ast-grep config for a file whose imports spell names as ``spell`` does."""
         key = tuple(spell(name) for name in self.imported_names)
         config = self._configs.get(key)

@@ -2,9 +2,9 @@
 
 flake8 does the rest as designed: decoding (coding cookies, BOM), stdin (``flake8 -``),
 ``# noqa``, ``--select``/``--ignore``, config files and the worker processes of ``--jobs``.
-The plugin asks for ``tree`` only so that flake8 never calls it on a file CPython cannot
-parse (flake8 reports E999 for those), which keeps tree-sitter away from inputs that could
-abort the process.
+The plugin asks for ``tree``, Python's syntax tree of the file, to read the file's imports
+without parsing it again; flake8 never calls it on a file CPython cannot parse (it reports
+E999 for those), which also keeps tree-sitter away from inputs that could abort the process.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ class FastAPIProdChecker:
     version = __version__
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str = "") -> None:
+        self.tree = tree
         self.lines = lines
         self.filename = filename
 
@@ -88,7 +89,7 @@ class FastAPIProdChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         rules = _selected if _selected is not None else loaded_rulebook().rules
-        for finding in check_source("".join(self.lines), rules):
+        for finding in check_source("".join(self.lines), rules, tree=self.tree):
             yield finding.line, finding.column, finding.text, type(self)
 
 

@@ -12,23 +12,26 @@ requirement fails, which is most rules on most files. A requirement is a formula
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
-A requirement is checked twice per file: first on the text alone, where an import counts if
+A requirement is checked twice per file: first on the words alone, where an import counts if
 its module's first segment and the name's last segment both occur as words (true of every
-way of importing and using a name), so that a file no rule can apply to is never parsed;
-then, for the rules that pass, with the file's imports read.
+way of importing and using a name); then, for the rules that pass and need imports, with the
+file's imports read from Python's syntax tree. Only a file some rule passes both checks on
+is parsed by tree-sitter. A rule's :func:`triggers` (sets of words of which one each must
+occur) reject most rules on most files before the requirement itself is evaluated.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
-from functools import lru_cache
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
-from flake8_fastapi_prod.imports import BUILTINS, Spelling
+from flake8_fastapi_prod.imports import BUILTINS
 from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_names
 
 Requirement = Union[bool, tuple]
-Spell = Callable[[str], tuple[Spelling, ...]]
+Texts = Callable[[str], tuple[str, ...]]  # the ways a file writes a qualified name
+T = TypeVar("T")
 
 # Identifiers as the prefilter sees them, in rule patterns and in source text alike: the same
 # expression on both sides, so a word of a pattern is a word of any text the pattern matches.
@@ -179,35 +182,150 @@ def _cost(part: tuple) -> int:
     return _COSTS[part[0]]
 
 
-class SourceFacts:
-    """What the prefilter knows of one file: its text, its words and, once parsed, its imports."""
+def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
+    """Sets of words, each of which has a word in every file where ``req`` holds (none: no
+    such words are known). A :class:`TriggerIndex` checks them for all rules at once, far
+    cheaper than evaluating each rule's requirement."""
+    if req is True:
+        return ()
+    if req is False:
+        return (frozenset(),)
+    kind, value = req
+    if kind == "word":
+        return (frozenset([value]),)
+    if kind == "any_word":
+        return (value,)
+    if kind == "all_words":
+        return tuple(frozenset([word]) for word in sorted(value))
+    if kind == "import":  # every use writes the name's last segment, every import its module's first
+        firsts, lasts = zip(*map(_first_and_last, value))
+        return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))
+    if kind == "all":
+        return tuple(dict.fromkeys(words for part in value for words in triggers(part)))
+    if kind == "any":  # one set per alternative (the rarest), joined
+        chosen = []
+        for part in value:
+            found = triggers(part)
+            if not found:
+                return ()
+            chosen.append(min(found, key=lambda words: max(map(_commonness, words), default=(0, 0, ""))))
+        return (frozenset().union(*chosen),)
+    return ()  # `text`: a substring, not a word
 
-    __slots__ = ("text", "words", "spell")
+
+def beyond_triggers(req: Requirement) -> Requirement:
+    """What is left of ``req`` to check once its :func:`triggers` have passed: the word
+    atoms at its top level are exactly their own triggers, so they need no second look."""
+    if req is True or req is False:
+        return req
+    if req[0] in _WORD_KINDS:
+        return True
+    if req[0] == "all":
+        rest = tuple(part for part in req[1] if part[0] not in _WORD_KINDS)
+        return True if not rest else rest[0] if len(rest) == 1 else ("all", rest)
+    return req
+
+
+_WORD_KINDS = ("word", "any_word", "all_words")
+
+
+def _commonness(word: str) -> tuple[int, int, str]:
+    # Keywords occur in nearly every file; among other words, longer ones tend to be rarer.
+    return (word in _KEYWORDS, -len(word), word)
+
+
+_KEYWORDS = frozenset(keyword.kwlist) | {"self", "cls", "print", "None", "True", "False"}
+
+
+class TriggerIndex(Generic[T]):
+    """Which items (rules) may apply to a file, judged from its words in one pass: every
+    trigger set of every item is a bit, and each word maps to the bits of the sets it is in.
+
+    flake8 runs other checks between two files, which evict from the CPU's caches whatever
+    the prefilter touched; one dictionary and a list of integers are far fewer memory reads
+    than each rule's requirement, and this measured 3 to 4 times faster inside flake8."""
+
+    def __init__(self, items: list[tuple[tuple[frozenset[str], ...], T]]) -> None:
+        bits: dict[str, int] = {}
+        self.plan: list[tuple[int, T]] = []  # (the bits an item needs, the item), in order
+        bit = 1
+        for sets, item in items:
+            needed = 0
+            for words in sets:
+                needed |= bit
+                for word in words:
+                    bits[word] = bits.get(word, 0) | bit
+                bit <<= 1
+            self.plan.append((needed, item))
+        self.bits = bits
+        self.words = frozenset(bits)
+
+    def passing(self, words: frozenset[str]) -> list[T]:
+        """The items all of whose trigger sets have a word among ``words``."""
+        present = 0
+        bits = self.bits
+        for word in self.words.intersection(words):
+            present |= bits[word]
+        return [item for needed, item in self.plan if needed & present == needed]
+
+
+# Bytes that can be part of a word keep their value, the rest become spaces: splitting the
+# translated text gives its words twice as fast as a regular expression does.
+_WORD_BYTES = bytes(b if chr(b).isascii() and (chr(b).isalnum() or chr(b) == "_") else 0x20 for b in range(256))
+_DIGITS = "0123456789"
+
+
+def words_of(text: str) -> frozenset[str]:
+    """The words of ``text`` as :data:`_WORD` finds them (plus runs that start with digits)."""
+    words = set(text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).decode("ascii").split())
+    words.update([word.lstrip(_DIGITS) for word in words if word[0] <= "9"])  # `1if` holds `if`
+    words.discard("")
+    return frozenset(words)
+
+
+class SourceFacts:
+    """What the prefilter knows of one file: its text, its words and, once read, its imports."""
+
+    __slots__ = ("text", "words", "texts")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.words = frozenset(_WORD.findall(text))
-        self.spell: Optional[Spell] = None  # set once the file's imports are read
+        self.words = words_of(text)
+        self.texts: Optional[Texts] = None  # set once the file's imports are read
 
     def uses_import(self, names: tuple[str, ...]) -> bool:
         """Whether the file imports one of ``names`` and uses it (its last segment occurs).
         Before the imports are read: whether it could, judged from the words alone."""
         words = self.words
-        for name in names:
-            first, last = _first_and_last(name)
-            if last not in words or (first is not None and first not in words):
-                continue
-            if self.spell is None:
-                return True
-            if any(spelling.text.rpartition(".")[2] in words for spelling in self.spell(name)):
-                return True
+        by_last = _names_by_last_segment(names)
+        for last in words.intersection(by_last):  # rules list dozens of names; files use few
+            for first, name in by_last[last]:
+                if first is not None and first not in words:
+                    continue
+                if self.texts is None:
+                    return True
+                if any(text.rpartition(".")[2] in words for text in self.texts(name)):
+                    return True
         return False
 
 
-@lru_cache(maxsize=None)
+_BY_LAST: dict[tuple[str, ...], dict[str, list[tuple[Optional[str], str]]]] = {}
+
+
+def _names_by_last_segment(names: tuple[str, ...]) -> dict[str, list[tuple[Optional[str], str]]]:
+    """``names`` grouped by their last segment, with the first segment each import writes
+    (any import of `a.b.c` writes `a`, and any use writes `c`, or the import itself does, as
+    in `from a.b import c as d`); a builtin needs no import, so its first segment is None."""
+    grouped = _BY_LAST.get(names)
+    if grouped is None:
+        grouped = _BY_LAST[names] = {}
+        for name in names:
+            first, last = _first_and_last(name)
+            grouped.setdefault(last, []).append((first, name))
+    return grouped
+
+
 def _first_and_last(qualified: str) -> tuple[Optional[str], str]:
-    # Any import of `a.b.c` writes `a` (the module), and any use writes `c` (or the import
-    # itself does, as in `from a.b import c as d`). A builtin needs no import.
     if qualified.startswith(BUILTINS):
         return None, qualified.rpartition(".")[2]
     return qualified.partition(".")[0], qualified.rpartition(".")[2]

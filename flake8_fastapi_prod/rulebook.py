@@ -18,7 +18,7 @@ from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
-from flake8_fastapi_prod.prefilter import requirement
+from flake8_fastapi_prod.prefilter import requirement, triggers
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
 
@@ -140,9 +140,9 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
         for util in utils.values():
             schema.check_rule_body(util, report, set(utils), rule.line)
     body, utils = in_written_order(body), {name: in_written_order(util) for name, util in utils.items()}
+    needs = requirement(body, utils)
     final = replace(
-        rule, body=body, utils=utils, constraints=constraints,
-        requirement=requirement(body, utils),
+        rule, body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
         _configs={},
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flake8_fastapi_prod.imports import Spelling
+from flake8_fastapi_prod.imports import Spell, Spelling
 
 IMPORTED = "imported"
 RELATIONAL_KEYS = ("inside", "has", "precedes", "follows")
@@ -24,7 +24,7 @@ def imported_names(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def expand(node: Any, spell: Callable[[str], tuple[Spelling, ...]]) -> Any:
+def expand(node: Any, spell: Spell) -> Any:
     """A plain-data copy of ``node`` with every ``imported:`` replaced by this file's spellings."""
     return replace_imported(node, lambda names: {
         "any": [_spelled(s) for s in dict.fromkeys(s for name in names for s in spell(name))]

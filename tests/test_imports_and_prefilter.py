@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 
 import pytest
 from ast_grep_py import SgRoot
 
 from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
-from flake8_fastapi_prod.imports import Spelling, read_imports
+from flake8_fastapi_prod.imports import Spelling, read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod import engine
-from flake8_fastapi_prod.prefilter import SourceFacts, holds, requirement
+from flake8_fastapi_prod.prefilter import (
+    SourceFacts, TriggerIndex, beyond_triggers, holds, requirement, triggers, words_of,
+)
 from flake8_fastapi_prod.shorthand import expand
 
 
 def spellings(source: str, name: str) -> tuple[str, ...]:
     """The module-wide spellings; those scoped to a function are shown as `text@line`."""
-    found = read_imports(SgRoot(source, "python").root()).spellings(name)
+    found = read_source_imports(source).located(SgRoot(source, "python").root())(name)
     return tuple(s.text if s.scope is None else f"{s.text}@{s.scope[0] + 1}" for s in found)
 
 
@@ -64,10 +68,11 @@ def test_expand_replaces_the_shorthand_with_patterns_and_keeps_the_rest():
     }
 
 
-def holds_in(req, text: str, spell=None) -> bool:
-    """Whether ``req`` holds for ``text``: with ``spell``, as after parsing; without, from the words alone."""
+def holds_in(req, text: str, texts=None) -> bool:
+    """Whether ``req`` holds for ``text``: with ``texts`` (the imports' spellings), as once the
+    imports are read; without, from the words alone."""
     facts = SourceFacts(text)
-    facts.spell = spell
+    facts.texts = texts
     return holds(req, facts)
 
 
@@ -76,7 +81,7 @@ def test_requirement_of_a_rule():
     rule = {"any": [{"pattern": "$A.on_event($$$)"}, {"has": {"imported": "fastapi.FastAPI"}}], "matches": "in-async"}
     req = requirement(rule, utils)
     no_imports = lambda name: ()  # noqa: E731
-    with_fastapi = lambda name: (Spelling("FastAPI"),) if name == "fastapi.FastAPI" else ()  # noqa: E731
+    with_fastapi = lambda name: ("FastAPI",) if name == "fastapi.FastAPI" else ()  # noqa: E731
     assert holds_in(req, "@app.on_event('x')\nasync def f(): ...", no_imports)
     assert not holds_in(req, "@app.on_event('x')\ndef f(): ...", no_imports)  # the util's regex needs `async`
     assert not holds_in(req, "async def nothing_here(): ...", no_imports)
@@ -96,17 +101,17 @@ def test_identifiers_are_whole_words():
 
 def test_imports_before_and_after_parsing():
     req = requirement({"imported": ["time.sleep", "builtins.open"]}, {})
-    # Before parsing, an import may exist if its module's first segment and its last occur.
+    # From the words alone, an import may exist if its module's first segment and its last occur.
     assert holds_in(req, "import time\ntime.sleep(1)")
     assert holds_in(req, "from time import sleep as nap\nnap(1)")
     assert holds_in(req, "with open(p) as f: ...")  # a builtin needs no import
     assert not holds_in(req, "import asyncio\nasyncio.sleep(1)\nopen_file(p)")  # `time`, `open`: in other words
     assert not holds_in(req, "from asyncio import sleep\nsleep(1)")  # `time` never occurs
-    # After parsing, the file's own spellings decide.
+    # Once the imports are read, the file's own spellings decide.
     source = "import time\nfrom asyncio import sleep\nsleep(1)"
     assert holds_in(req, source)
     assert not holds_in(req, source, lambda name: ())  # neither name is imported
-    assert holds_in(req, source, lambda name: (Spelling("time.sleep"),) if name == "time.sleep" else ())
+    assert holds_in(req, source, lambda name: ("time.sleep",) if name == "time.sleep" else ())
 
 
 def test_requirements_are_flattened_and_words_checked_first():
@@ -126,9 +131,78 @@ def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
     monkeypatch.setattr(engine, "SgRoot", lambda source, language: parsed.append(source) or real_root(source, language))
     unrelated = "import os\n\n\ndef add(a, b):\n    return a + b\n"
     related = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+    # The words of time.sleep occur (`time` in a comment), but the imports say otherwise.
+    other_sleep = "from asyncio import sleep\n\n\nasync def handler():  # no time to lose\n    await sleep(1)\n"
     assert check_source(unrelated, rulebook.rules) == []
+    assert check_source(other_sleep, rulebook.rules) == []
     assert [f.code for f in check_source(related, rulebook.rules)] == ["FAP202"]
     assert parsed == [related]
+
+
+def test_imports_come_from_the_python_tree_flake8_passes(rulebook):
+    related = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
+    assert [f.code for f in check_source(related, rulebook.rules, tree=ast.parse(related))] == ["FAP202"]
+    # The tree is what the imports are read from: a tree without the import finds nothing.
+    assert check_source(related, rulebook.rules, tree=ast.parse("")) == []
+
+
+def test_a_file_python_cannot_parse_runs_only_rules_that_need_no_imports(rulebook):
+    # Its imports are unknown, so a rule that needs them (FAP202, time.sleep) would be a guess;
+    # FAP207 needs none. flake8 reports E999 for such a file and never calls the plugin.
+    source = "import time\n\n\nasync def handler():\n    time.sleep(1)\n    await loop.run_in_executor(None, work)\n"
+    assert [f.code for f in check_source(source, rulebook.rules)] == ["FAP202", "FAP207"]
+    assert [f.code for f in check_source(source + "print(\n", rulebook.rules)] == ["FAP207"]
+
+
+@pytest.mark.parametrize("text", [
+    "x = a.get(1)  # héllo wörld\n", "0x1F 1if 2_000abc _private __dunder__ café_x\n", "\ud800 lone surrogate",
+    "tab\tsep\fform\x00nul", "",
+])
+def test_words_are_those_the_word_pattern_finds(text):
+    found = words_of(text)
+    expected = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    assert expected <= found
+    assert all(word in expected or word[0].isdigit() for word in found - expected)  # runs after digits
+
+
+def test_a_rules_triggers_occur_wherever_its_requirement_holds(rulebook):
+    checked = 0
+    for source in sources_to_compare(rulebook):
+        facts = SourceFacts(source)
+        facts.texts = read_source_imports(source).texts
+        for rule in rulebook.rules:
+            if holds(rule.requirement, facts):
+                assert all(not facts.words.isdisjoint(words) for words in rule.triggers), (rule.code, source)
+                checked += 1
+    assert checked > 100
+    assert all(rule.triggers for rule in rulebook.rules)  # every default rule has some
+
+
+def test_triggers_of_requirements():
+    assert triggers(("all_words", frozenset({"def", "patch"}))) == ({"def"}, {"patch"})
+    assert triggers(("all", (("word", "raise"), ("any_word", frozenset({"fastapi", "starlette"}))))) \
+        == ({"raise"}, {"fastapi", "starlette"})
+    assert triggers(("any", (("word", "a"), ("text", "@")))) == ()  # `@` is not a word: nothing is known
+    # Of an alternative's sets, the rarest is taken: not the keyword `def`.
+    assert triggers(("any", (("all_words", frozenset({"def", "patch"})), ("word", "put")))) == ({"patch", "put"},)
+    assert triggers(("import", ("time.sleep", "os.system"))) == ({"sleep", "system"}, {"time", "os"})
+    assert triggers(("import", ("time.sleep", "builtins.open"))) == ({"sleep", "open"},)  # a builtin needs no import
+    assert triggers(False) == (frozenset(),) and triggers(True) == ()
+
+
+def test_trigger_index_passes_the_items_whose_every_set_has_a_word():
+    index = TriggerIndex([(({"a"}, {"b", "c"}), "ab|c"), ((), "always"), (({"d"},), "d"), ((frozenset(),), "never")])
+    assert index.passing(frozenset({"a", "c"})) == ["ab|c", "always"]
+    assert index.passing(frozenset({"a", "d"})) == ["always", "d"]
+    assert index.passing(frozenset()) == ["always"]
+
+
+def test_what_is_left_beyond_the_triggers():
+    assert beyond_triggers(("all_words", frozenset({"a", "b"}))) is True
+    assert beyond_triggers(("all", (("word", "a"), ("text", "@")))) == ("text", "@")
+    assert beyond_triggers(("all", (("word", "a"), ("text", "@"), ("import", ("x.y",))))) \
+        == ("all", (("text", "@"), ("import", ("x.y",))))
+    assert beyond_triggers(("any", (("word", "a"), ("text", "@")))) == ("any", (("word", "a"), ("text", "@")))
 
 
 @pytest.mark.parametrize(
@@ -160,8 +234,10 @@ def test_requirement_of_a_regex(regex, needs):
     assert requirement({"regex": regex}, {}) == needs
 
 
+
+
 def without_prefilter(rules: list[Rule]) -> list[Rule]:
-    return [dataclasses.replace(rule, requirement=True, _configs={}) for rule in rules]
+    return [dataclasses.replace(rule, requirement=True, triggers=(), _configs={}) for rule in rules]
 
 
 def sources_to_compare(rulebook) -> list[str]:
@@ -181,8 +257,8 @@ def test_prefilter_changes_no_finding(rulebook):
 
 def test_prefilter_skips_rules_on_unrelated_code(rulebook):
     source = "import os\n\n\ndef add(a, b):\n    return a + b\n"
-    imports = read_imports(SgRoot(source, "python").root())
-    runnable = [r.code for r in rulebook.rules if holds_in(r.requirement, source, imports.spellings)]
+    imports = read_source_imports(source)
+    runnable = [r.code for r in rulebook.rules if holds_in(r.requirement, source, imports.texts)]
     assert runnable == []
 
 
