@@ -81,13 +81,29 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
 
 def _regex_requirement(regex: str) -> Requirement:
     """What a regex needs in the text: the words it starts with (``^on_(startup|shutdown)$``
-    needs ``on_startup`` or ``on_shutdown``); for anything less simple, nothing. The words
-    are whole words when the regex anchors them at both ends (``^`` and a word boundary)."""
+    needs ``on_startup`` or ``on_shutdown``), or the text of a literal (``^[+]$`` needs
+    ``+``); for anything less simple, nothing. The words are whole words when the regex
+    anchors them at both ends (``^`` and a word boundary)."""
     words, rest = _leading_words(regex)
     if not words:
-        return True
+        literal = _literal(regex)
+        return ("text", literal) if literal else True
     kind = "word" if regex.startswith("^") and _starts_with_boundary(rest) else "text"
     return _any([(kind, word) for word in words])
+
+
+# A regex that stands for one string: plain characters, escaped punctuation (`\.`) and
+# one-character classes (`[+]`), between optional anchors.
+_LITERAL_PIECE = r"[^\\\[\](){}.*+?^$|]|\\[^A-Za-z0-9]|\[(?:[^\]\\^]|\\[^A-Za-z0-9])\]"
+_LITERAL = re.compile(rf"\^?(?P<body>(?:{_LITERAL_PIECE})+)\$?")
+_LITERAL_CHAR = re.compile(r"\\(.)|\[\\?(.)\]|(.)", re.DOTALL)
+
+
+def _literal(regex: str) -> Optional[str]:
+    match = _LITERAL.fullmatch(regex)
+    if match is None:
+        return None
+    return "".join(m.group(1) or m.group(2) or m.group(3) for m in _LITERAL_CHAR.finditer(match["body"]))
 
 
 # An optional `^`, a word, an optional group of alternative words, a word, then the rest.

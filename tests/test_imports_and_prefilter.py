@@ -225,6 +225,11 @@ def test_what_is_left_beyond_the_triggers():
         ("^get.", ("text", "get")),
         ("(?i)engine", True),
         ("a\\.b", ("text", "a")),
+        ("^[+]$", ("text", "+")),  # a literal: its text
+        ("\\.Depends$", ("text", ".Depends")),
+        ("^[\\]]$", ("text", "]")),
+        ("^[(),]$", True),  # a class of several characters
+        ("^x*$", True),
         ("abc?", True),
         ("^foo$|^bar", True),
         ("^(a|b)?c", True),
