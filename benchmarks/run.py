@@ -18,6 +18,7 @@ ratios (no verdicts):
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -86,8 +87,9 @@ def _unpack(archive: Path, target: Path, inside: str) -> None:
                     (target / parts[1]).write_bytes(sdist.extractfile(member).read())
 
 
-def timed(command: list[str], stdin: Path | None = None) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB) of one command, fed ``stdin`` if given."""
+def timed(command: list[str], stdin: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user and system, the workers flake8 waited for included) and
+    peak resident memory (KiB) of one command, fed ``stdin`` if given."""
     started = time.perf_counter()
     with open(stdin or os.devnull, "rb") as feed:
         process = subprocess.Popen(command, stdin=feed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -95,19 +97,20 @@ def timed(command: list[str], stdin: Path | None = None) -> tuple[float, int]:
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"failed: {' '.join(command)}")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def interleaved(pairs: dict[str, tuple], runs: int) -> dict[str, dict[str, list]]:
     """Run each pair's two commands (with the pair's stdin file, if any) alternately
     (A B, then B A, ...) ``runs`` times."""
-    samples = {name: {"a": [], "b": [], "a_mem": [], "b_mem": []} for name in pairs}
+    samples = {name: {"a": [], "b": [], "a_cpu": [], "b_cpu": [], "a_mem": [], "b_mem": []} for name in pairs}
     for run in range(runs):
         for name, (a, b, *stdin) in pairs.items():
             order = [("a", a), ("b", b)] if run % 2 == 0 else [("b", b), ("a", a)]
             for side, command in order:
-                seconds, memory = timed(command, *stdin)
+                seconds, cpu, memory = timed(command, *stdin)
                 samples[name][side].append(seconds)
+                samples[name][side + "_cpu"].append(cpu)
                 samples[name][side + "_mem"].append(memory)
         print(f"  run {run + 1}/{runs} done", file=sys.stderr)
     return samples
@@ -166,6 +169,10 @@ def main() -> None:
     docs_src = code["fastapi"] / "docs_src"
     everything = [str(docs_src), *(str(p) for name, p in code.items() if name != "fastapi")]
     work = Path(tempfile.mkdtemp(prefix="fap-bench-"))
+    # An installed package runs from bytecode; an editable install where PYTHONDONTWRITEBYTECODE
+    # is set would compile the plugin's sources in every flake8 process (~25 ms) instead.
+    import flake8_fastapi_prod
+    compileall.compile_dir(str(Path(flake8_fastapi_prod.__file__).parent), quiet=1)
     ast_grep = shutil.which("ast-grep", path=str(Path(PYTHON).parent)) or shutil.which("ast-grep")
     subprocess.run([PYTHON, "-m", "flake8_fastapi_prod", "export-ast-grep", str(work / "sg")], check=True,
                    stdout=subprocess.DEVNULL)
@@ -190,10 +197,12 @@ def main() -> None:
     print(f"# corpus: {files} files, {lines} lines ({', '.join(f'{k}=={v[0]}' for k, v in PINS.items())}); {args.runs} interleaved runs")
     samples = interleaved(pairs, args.runs)
 
-    print(f"\n{'comparison':<62} {'A s':>7} {'B s':>7} {'A/B':>6}")
+    print(f"\n{'comparison (wall seconds; then CPU seconds)':<62} {'A s':>7} {'B s':>7} {'A/B':>6}"
+          f" {'A cpu':>7} {'B cpu':>7} {'A/B':>6}")
     for name, s in samples.items():
         a, b = statistics.median(s["a"]), statistics.median(s["b"])
-        print(f"{name:<62} {a:7.2f} {b:7.2f} {a / b:6.2f}")
+        a_cpu, b_cpu = statistics.median(s["a_cpu"]), statistics.median(s["b_cpu"])
+        print(f"{name:<62} {a:7.2f} {b:7.2f} {a / b:6.2f} {a_cpu:7.2f} {b_cpu:7.2f} {a_cpu / b_cpu:6.2f}")
     whole = samples["flake8 with / without plugin, --jobs 1, whole corpus"]
     extra = (statistics.median(whole["a_mem"]) - statistics.median(whole["b_mem"])) / 1024
     print(f"{'peak memory, flake8 with - without plugin, --jobs 1, whole corpus':<62} {extra:+7.1f} MB")
