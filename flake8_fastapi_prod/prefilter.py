@@ -259,7 +259,8 @@ class TriggerIndex(Generic[T]):
 
     flake8 runs other checks between two files, which evict from the CPU's caches whatever
     the prefilter touched; one dictionary and a list of integers are far fewer memory reads
-    than each rule's requirement, and this measured 3 to 4 times faster inside flake8."""
+    than each rule's requirement (on docs_src, with pycodestyle run between files, this and
+    :func:`beyond_triggers` took the prefilter from 58 to 31 ms)."""
 
     def __init__(self, items: list[tuple[tuple[frozenset[str], ...], T]]) -> None:
         bits: dict[str, int] = {}
