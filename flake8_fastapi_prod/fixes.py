@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ast_grep_py import SgNode, SgRoot
@@ -59,13 +60,13 @@ def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
     facts = SourceFacts(source)
     if not holds(rule.requirement, facts):
         return source, []
-    imports = read_source_imports(source)
+    imports = _imports_of(source)
     if imports is None:
         return source, []  # Python cannot parse the file: no fix is certain
     facts.texts = imports.texts
     if not holds(rule.requirement, facts):
         return source, []
-    root = SgRoot(source, "python").root()
+    root = _tree_of(source)
     spell = imports.located(root)
     spec = _fix_spec(rule.fix)
     edits: list[tuple[int, int, str]] = []
@@ -95,13 +96,23 @@ def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
     new_source = source
     for start, end, text in sorted(edits, reverse=True):
         new_source = new_source[:start] + text + new_source[end:]
-    after = read_source_imports(new_source)
+    after = _imports_of(new_source)
     if after is None or not _imports_available(needed, after):
         # The fixed code does not parse, or a name the fix needs is bound to something else:
         # leave it to a person.
         return source, []
     missing = [statement for statement in dict.fromkeys(needed) if not _already_imported(statement, after)]
     return (_add_imports(new_source, missing) if missing else new_source), fixed
+
+
+# Each fixable rule reads the file as the previous one left it: most leave it unchanged, so
+# its imports and tree are read once per version of the text, not once per rule.
+_imports_of = lru_cache(maxsize=4)(read_source_imports)
+
+
+@lru_cache(maxsize=4)
+def _tree_of(source: str) -> SgNode:
+    return SgRoot(source, "python").root()
 
 
 def _fix_spec(fix: Any) -> dict[str, Any]:
