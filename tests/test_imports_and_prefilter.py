@@ -139,6 +139,25 @@ def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
     assert parsed == [related]
 
 
+@pytest.mark.parametrize(("code", "source"), [
+    # FAP304 names its typing names with `imported:`: pydantic and Optional in a file are not enough
+    ("FAP304", "from typing import Optional\nfrom pydantic import BaseModel\n\n\nclass Item(BaseModel):\n"
+               "    name: Optional[str] = None\n"),
+    # FAP402 needs some formatting (an f-string prefix, `%`, `.format`, `+`) besides `.execute`
+    ("FAP402", "import sqlalchemy as sa\n\n\nasync def read(session):\n"
+               "    return await session.execute(sa.select(Item).where(Item.id == 1))\n"),
+])
+def test_rules_whose_prefilter_spares_common_modules_the_parse(rulebook, monkeypatch, code, source):
+    parsed = []
+    real_root = engine.SgRoot
+    monkeypatch.setattr(engine, "SgRoot", lambda text, language: parsed.append(text) or real_root(text, language))
+    rule = rulebook.rule(code)
+    assert check_source(source, [rule]) == []
+    assert parsed == []
+    flagged = rule.examples.invalid[0]
+    assert check_source(flagged, [rule]) and parsed == [flagged]  # the rule still runs where it applies
+
+
 def test_imports_come_from_the_python_tree_flake8_passes(rulebook):
     related = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
     assert [f.code for f in check_source(related, rulebook.rules, tree=ast.parse(related))] == ["FAP202"]
