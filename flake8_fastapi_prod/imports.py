@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, Iterator, NamedTuple, Optional
 
 from ast_grep_py import SgNode
 
@@ -123,32 +123,35 @@ class Imports:
 
 
 def read_imports(tree: ast.AST) -> Imports:
-    """The imports of a module, from its Python syntax tree (only statements are visited)."""
+    """The imports of a module, from its Python syntax tree, in the order the file writes
+    them (only statements are visited: expressions hold no imports)."""
     imports = Imports()
-    pending: list[tuple[list[ast.stmt], Optional[FunctionStart]]] = [(getattr(tree, "body", []), None)]
+    # A stack of the bodies being read, not recursion: a chain of 1,000 `elif`s is 1,000
+    # nested `if`s, which CPython accepts.
+    pending: list[tuple[Iterator[ast.stmt], Optional[FunctionStart]]] = [(iter(getattr(tree, "body", [])), None)]
     while pending:
-        body, function = pending.pop()
-        for statement in body:
-            if isinstance(statement, ast.Import):
-                _read_import(statement, imports, function)
-            elif isinstance(statement, ast.ImportFrom):
-                _read_import_from(statement, imports, function)
-            elif isinstance(statement, _FUNCTIONS):
-                start = FunctionStart(statement.lineno - 1, statement.col_offset, statement.name)
-                pending.append((statement.body, start))
-            else:  # if/try/with/for/while/match/class: their bodies are in the same scope
-                for name in _BODIES:
-                    inner = getattr(statement, name, None)
-                    if inner:
-                        pending.append((inner, function))
+        statements, function = pending[-1]
+        statement = next(statements, None)
+        if statement is None:
+            pending.pop()
+        elif isinstance(statement, ast.Import):
+            _read_import(statement, imports, function)
+        elif isinstance(statement, ast.ImportFrom):
+            _read_import_from(statement, imports, function)
+        elif isinstance(statement, _FUNCTIONS):
+            start = FunctionStart(statement.lineno - 1, statement.col_offset, statement.name)
+            pending.append((iter(statement.body), start))
+        else:  # if/try/with/for/while/match/class: their bodies are in the same scope, read in order
+            inner = [body for body in (getattr(statement, name, None) for name in _BODIES) if body]
+            pending += [(iter(body), function) for body in reversed(inner)]
     return imports
 
 
 def read_source_imports(source: str) -> Optional[Imports]:
     """The imports of ``source``; None if this Python cannot parse it (flake8 then reports
     E999 and never runs the plugin, so only the command line meets such files)."""
-    try:
-        return read_imports(ast.parse(source))
+    try:  # Python's parser refuses a byte order mark that the text still starts with
+        return read_imports(ast.parse(source[1:] if source.startswith("\ufeff") else source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

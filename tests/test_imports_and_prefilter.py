@@ -11,7 +11,7 @@ from ast_grep_py import SgRoot
 
 from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
-from flake8_fastapi_prod.imports import Spelling, read_source_imports
+from flake8_fastapi_prod.imports import Spelling, read_imports, read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.prefilter import (
@@ -53,6 +53,27 @@ def spellings(source: str, name: str) -> tuple[str, ...]:
 )
 def test_spellings(source, name, expected):
     assert spellings(source, name) == expected
+
+
+def test_imports_are_read_in_file_order_through_every_kind_of_block():
+    source = ("def f():\n    import requests\nclass C:\n    def g(self):\n        from x import y as z\n"
+              "match a:\n    case 1:\n        import m\ntry:\n    import ujson as json\nexcept ImportError:\n"
+              "    import json\nfinally:\n    import q\n")
+    assert [(b.local, b.qualified, b.function and b.function.name) for b in read_source_imports(source).bindings] == [
+        ("requests", "requests", "f"), ("z", "x.y", "g"), ("m", "m", None),
+        ("json", "ujson", None), ("json", "json", None), ("q", "q", None),
+    ]
+
+
+def test_a_long_elif_chain_is_read_without_recursion():
+    # 900 `elif`s are 900 nested `if`s in Python's tree, which CPython accepts.
+    source = "if a:\n    pass\n" + "".join(f"elif a == {i}:\n    import m{i}\n" for i in range(900))
+    imports = read_imports(ast.parse(source))
+    assert len(imports.bindings) == 900 and imports.bindings[-1].local == "m899"
+
+
+def test_a_byte_order_mark_does_not_hide_the_imports():
+    assert read_source_imports("\ufeffimport time\n").texts("time.sleep") == ("time.sleep",)
 
 
 def test_expand_replaces_the_shorthand_with_patterns_and_keeps_the_rest():
