@@ -53,6 +53,10 @@ Spell = Callable[[str], tuple[Spelling, ...]]
 # the enclosing function, or the module). Functions open a scope of their own.
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BODIES = ("body", "orelse", "handlers", "finalbody", "cases")
+_SIMPLE = frozenset({
+    ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Pass, ast.Raise, ast.Delete,
+    ast.Global, ast.Nonlocal, ast.Assert, ast.Break, ast.Continue,
+})
 
 
 @dataclass
@@ -134,6 +138,8 @@ def read_imports(tree: ast.AST) -> Imports:
         statement = next(statements, None)
         if statement is None:
             pending.pop()
+        elif type(statement) in _SIMPLE:  # most statements: nothing inside can import
+            continue
         elif isinstance(statement, ast.Import):
             _read_import(statement, imports, function)
         elif isinstance(statement, ast.ImportFrom):

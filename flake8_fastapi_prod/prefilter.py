@@ -9,6 +9,7 @@ requirement fails, which is most rules on most files. A requirement is a formula
   keyword a node kind implies, a regex that is a word from ``^`` to a word boundary);
 - ``("text", s)``: ``s`` occurs anywhere (the leading words of other regexes, ``@``);
 - ``("import", names)``: the file imports one of these qualified names and uses it;
+- ``("call", names)``: the same, and calls it (a call whose function is ``imported:``);
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from functools import lru_cache
 from typing import Any, Callable, Generic, Optional, TypeVar, Union
 
 from flake8_fastapi_prod.imports import BUILTINS
@@ -65,10 +67,14 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         parts.append(("word", keyword) if _WORD.fullmatch(keyword) else ("text", keyword))
     if IMPORTED in rule:
         parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
+    conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
+    is_call = rule.get("kind") == "call" or {"kind": "call"} in conjuncts
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
-        parts.append(requirement(rule.get(key), utils, _seen))
-    for sub in rule.get("all") or []:
-        parts.append(requirement(sub, utils, _seen))
+        called = _called(rule.get(key)) if is_call and key == "has" else None
+        parts.append(called or requirement(rule.get(key), utils, _seen))
+    for sub in conjuncts:
+        called = _called(sub["has"]) if is_call and isinstance(sub, dict) and sub.keys() == {"has"} else None
+        parts.append(called or requirement(sub, utils, _seen))
     if isinstance(rule.get("any"), list):
         parts.append(_any([requirement(sub, utils, _seen) for sub in rule["any"]]))
     name = rule.get("matches")
@@ -77,6 +83,14 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         # (trees are finite), so the recursive reference itself adds no way to match.
         parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
     return _all(parts)
+
+
+def _called(has: Any) -> Optional[tuple]:
+    """On a call, ``has: {field: function, imported: names}`` says the call's function is one
+    of ``names``: the file must import one and call it, its spelling followed by `(`."""
+    if isinstance(has, dict) and has.keys() == {"field", IMPORTED} and has["field"] == "function":
+        return ("call", tuple(imported_names(has[IMPORTED])))
+    return None
 
 
 def _regex_requirement(regex: str) -> Requirement:
@@ -191,7 +205,7 @@ def _combine(parts: list[Requirement], kind: str, words_kind: str, decisive: boo
     return merged[0] if len(merged) == 1 else (kind, tuple(merged))
 
 
-_COSTS = {"word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3}
+_COSTS = {"word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4}
 
 
 def _cost(part: tuple) -> int:
@@ -213,7 +227,7 @@ def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
         return (value,)
     if kind == "all_words":
         return tuple(frozenset([word]) for word in sorted(value))
-    if kind == "import":  # every use writes the name's last segment, every import its module's first
+    if kind in ("import", "call"):  # every use writes the name's last segment, every import its module's first
         firsts, lasts = zip(*map(_first_and_last, value))
         return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))
     if kind == "all":
@@ -310,9 +324,10 @@ class SourceFacts:
         self.words = words_of(text)
         self.texts: Optional[Texts] = None  # set once the file's imports are read
 
-    def uses_import(self, names: tuple[str, ...]) -> bool:
-        """Whether the file imports one of ``names`` and uses it (its last segment occurs).
-        Before the imports are read: whether it could, judged from the words alone."""
+    def uses_import(self, names: tuple[str, ...], called: bool = False) -> bool:
+        """Whether the file imports one of ``names`` and uses it (its last segment occurs),
+        or, if ``called``, calls it (a spelling of it is followed by `(`). Before the imports
+        are read: whether it could, judged from the words alone."""
         words = self.words
         by_last = _names_by_last_segment(names)
         for last in words.intersection(by_last):  # rules list dozens of names; files use few
@@ -321,9 +336,26 @@ class SourceFacts:
                     continue
                 if self.texts is None:
                     return True
-                if any(text.rpartition(".")[2] in words for text in self.texts(name)):
-                    return True
+                for text in self.texts(name):
+                    if text.rpartition(".")[2] in words and (not called or _call_of(text).search(self.text)):
+                        return True
         return False
+
+
+# What Python allows between the parts of a call's function and before its `(`: spaces,
+# newlines inside brackets, line continuations and comments. A comment takes its newline
+# with it, so that a comment holding `#` or spaces matches in one way only: with
+# `#[^\n]*` the search backtracks exponentially on such comments.
+_TRIVIA = r"(?:\s|\\\r?\n|#[^\n]*\n)*"
+
+
+@lru_cache(maxsize=1024)
+def _call_of(spelling: str) -> re.Pattern:
+    """Where the text may call ``spelling`` (`t.sleep` in `t . sleep (1)` too). No `\\b` in
+    front: it would cost the regex its fast scan for the literal (40 times slower), and
+    `my_t.sleep(` matching as well is harmless here."""
+    dotted = (_TRIVIA + r"\." + _TRIVIA).join(map(re.escape, spelling.split(".")))
+    return re.compile(rf"{dotted}{_TRIVIA}\(")
 
 
 _BY_LAST: dict[tuple[str, ...], dict[str, list[tuple[Optional[str], str]]]] = {}
@@ -363,6 +395,8 @@ def holds(req: Requirement, facts: SourceFacts) -> bool:
         return value in facts.text
     if kind == "import":
         return facts.uses_import(value)
+    if kind == "call":
+        return facts.uses_import(value, called=True)
     if kind == "all":
         for part in value:
             if not holds(part, facts):

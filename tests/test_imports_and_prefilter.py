@@ -135,6 +135,20 @@ def test_imports_before_and_after_parsing():
     assert holds_in(req, source, lambda name: ("time.sleep",) if name == "time.sleep" else ())
 
 
+def test_a_call_of_an_imported_name_needs_the_name_called():
+    req = requirement({"all": [{"kind": "call"}, {"has": {"field": "function", "imported": "sqlalchemy.orm.Session"}}]}, {})
+    assert req == ("call", ("sqlalchemy.orm.Session",))
+    # Elsewhere than a call's function, `imported:` needs the name used, not called.
+    assert requirement({"has": {"field": "function", "imported": "a.b"}}, {}) == ("import", ("a.b",))
+    spelled = lambda name: ("orm.Session",) if name == "sqlalchemy.orm.Session" else ()  # noqa: E731
+    header = "from sqlalchemy import orm\n"
+    assert not holds_in(req, header + "def f(db: orm.Session) -> orm.Session: ...\n", spelled)  # type hints only
+    assert holds_in(req, header + "db = orm.Session(engine)\n", spelled)
+    assert holds_in(req, header + "db = (orm  # the ORM\n      . Session \\\n  (engine))\n", spelled)
+    # A comment full of `#` and spaces after the name is read in one pass, not exponentially many.
+    assert not holds_in(req, header + "x = orm.Session" + "  #  " * 40 + "\n", spelled)
+
+
 def test_requirements_are_flattened_and_words_checked_first():
     rule = {"all": [{"imported": "time.sleep"}, {"pattern": "a.b"}, {"all": [{"pattern": "b"}, {"regex": "c"}]}],
             "any": [{"kind": "raise_statement"}, {"any": [{"pattern": "x"}, {"pattern": "y"}]}]}
