@@ -12,7 +12,6 @@ command line's own commands pay it).
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import statistics
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from flake8_fastapi_prod.effective import load_effective_rulebook
 from flake8_fastapi_prod.engine import check_source
+from flake8_fastapi_prod.imports import python_tree
 
 
 def main() -> None:
@@ -41,13 +41,6 @@ def main() -> None:
     lines = sum(source.count("\n") for source in sources)
     print(json.dumps({"files": len(files), "lines": lines, "findings": findings,
                       "check_seconds": statistics.median(times), "python_parse_seconds": python_parse}))
-
-
-def python_tree(source: str) -> ast.AST | None:
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):  # flake8 would report E999
-        return None
 
 
 if __name__ == "__main__":

@@ -156,8 +156,14 @@ def read_imports(tree: ast.AST) -> Imports:
 def read_source_imports(source: str) -> Optional[Imports]:
     """The imports of ``source``; None if this Python cannot parse it (flake8 then reports
     E999 and never runs the plugin, so only the command line meets such files)."""
+    tree = python_tree(source)
+    return read_imports(tree) if tree is not None else None
+
+
+def python_tree(source: str) -> Optional[ast.AST]:
+    """Python's syntax tree of ``source``, as flake8 builds it; None if this Python cannot parse it."""
     try:  # Python's parser refuses a byte order mark that the text still starts with
-        return read_imports(ast.parse(source[1:] if source.startswith("\ufeff") else source))
+        return ast.parse(source[1:] if source.startswith("\ufeff") else source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
