@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from ast_grep_py import SgNode, SgRoot
 
-from flake8_fastapi_prod.imports import Imports, read_imports, read_source_imports
+from flake8_fastapi_prod.imports import Imports, python_tree, read_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
+from flake8_fastapi_prod.regions import regions
 
 INTERNAL_ERROR_CODE = "FAP001"
 PARSE = "parse"  # the key of parsing time (and reading the words and imports) in check_source's timings
@@ -60,7 +61,8 @@ def check_source(
     imports = None
     if any(rule.imported_names for rule, _ in candidates):
         started = time.perf_counter()
-        imports = read_imports(tree) if tree is not None else read_source_imports(source)
+        tree = tree if tree is not None else python_tree(source)
+        imports = read_imports(tree) if tree is not None else None
         if timings is not None:
             _add_time(timings, PARSE, started)
         if imports is None:
@@ -73,8 +75,16 @@ def check_source(
         if not candidates:
             return []
     started = time.perf_counter()
+    visible = None
+    if tree is not None:  # the top-level statements that can hold a match, by Python's tree
+        visible, reached = regions(source, tree, [rule.reach for rule, _ in candidates], imports and imports.texts)
+        candidates = [candidate for candidate, can_match in zip(candidates, reached) if can_match]
+        if not candidates:
+            if timings is not None:
+                _add_time(timings, PARSE, started)
+            return []
     try:
-        root = SgRoot(source, "python").root()
+        root = SgRoot(visible or source, "python").root()
         spell = (imports or Imports()).located(root)  # without imports read, no rule asks for one
     except BaseException as error:  # a pyo3 panic is a BaseException; the file is reported, not dropped
         return [_internal_error("parsing", error)]

@@ -55,6 +55,27 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
     """What must hold in a file for ``rule`` to match anything there (conservatively)."""
     if not isinstance(rule, dict):
         return True
+    parts = own_requirements(rule)
+    conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
+    for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
+        called = called_requirement(rule, rule.get(key)) if key == "has" else None
+        parts.append(called or requirement(rule.get(key), utils, _seen))
+    for sub in conjuncts:
+        called = called_requirement(rule, sub["has"]) if _only_has(sub) else None
+        parts.append(called or requirement(sub, utils, _seen))
+    if isinstance(rule.get("any"), list):
+        parts.append(any_of([requirement(sub, utils, _seen) for sub in rule["any"]]))
+    name = rule.get("matches")
+    if isinstance(name, str) and name in utils:
+        # A utility that refers to itself can only match through a branch that does not
+        # (trees are finite), so the recursive reference itself adds no way to match.
+        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
+    return all_of(parts)
+
+
+def own_requirements(rule: dict[str, Any]) -> list[Requirement]:
+    """What a rule's tests of the node itself need in the node's text: a pattern's
+    identifiers, a regex's leading words, the keyword of a kind, an imported name."""
     parts: list[Requirement] = []
     pattern = rule.get("pattern")
     if isinstance(pattern, str):
@@ -67,28 +88,20 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         parts.append(("word", keyword) if _WORD.fullmatch(keyword) else ("text", keyword))
     if IMPORTED in rule:
         parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
+    return parts
+
+
+def _only_has(sub: Any) -> bool:
+    return isinstance(sub, dict) and sub.keys() == {"has"}
+
+
+def called_requirement(rule: dict[str, Any], has: Any) -> Optional[tuple]:
+    """On a call, ``has: {field: function, imported: names}`` says the call's function is one
+    of ``names``: the file must import one and call it, its spelling followed by `(`. None
+    for any other ``has``."""
     conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
     is_call = rule.get("kind") == "call" or {"kind": "call"} in conjuncts
-    for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
-        called = _called(rule.get(key)) if is_call and key == "has" else None
-        parts.append(called or requirement(rule.get(key), utils, _seen))
-    for sub in conjuncts:
-        called = _called(sub["has"]) if is_call and isinstance(sub, dict) and sub.keys() == {"has"} else None
-        parts.append(called or requirement(sub, utils, _seen))
-    if isinstance(rule.get("any"), list):
-        parts.append(_any([requirement(sub, utils, _seen) for sub in rule["any"]]))
-    name = rule.get("matches")
-    if isinstance(name, str) and name in utils:
-        # A utility that refers to itself can only match through a branch that does not
-        # (trees are finite), so the recursive reference itself adds no way to match.
-        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
-    return _all(parts)
-
-
-def _called(has: Any) -> Optional[tuple]:
-    """On a call, ``has: {field: function, imported: names}`` says the call's function is one
-    of ``names``: the file must import one and call it, its spelling followed by `(`."""
-    if isinstance(has, dict) and has.keys() == {"field", IMPORTED} and has["field"] == "function":
+    if is_call and isinstance(has, dict) and has.keys() == {"field", IMPORTED} and has["field"] == "function":
         return ("call", tuple(imported_names(has[IMPORTED])))
     return None
 
@@ -103,7 +116,7 @@ def _regex_requirement(regex: str) -> Requirement:
         literal = _literal(regex)
         return ("text", literal) if literal else True
     kind = "word" if regex.startswith("^") and _starts_with_boundary(rest) else "text"
-    return _any([(kind, word) for word in words])
+    return any_of([(kind, word) for word in words])
 
 
 # A regex that stands for one string: plain characters, escaped punctuation (`\.`) and
@@ -172,11 +185,11 @@ def _starts_with_boundary(rest: str) -> bool:
     return all(alternative and _starts_with_boundary(alternative) for alternative in alternatives)
 
 
-def _all(parts: list[Requirement]) -> Requirement:
+def all_of(parts: list[Requirement]) -> Requirement:
     return _combine(parts, "all", "all_words", decisive=False)
 
 
-def _any(parts: list[Requirement]) -> Requirement:
+def any_of(parts: list[Requirement]) -> Requirement:
     return _combine(parts, "any", "any_word", decisive=True)
 
 
@@ -315,14 +328,16 @@ def words_of(text: str) -> frozenset[str]:
 
 
 class SourceFacts:
-    """What the prefilter knows of one file: its text, its words and, once read, its imports."""
+    """What the prefilter knows of one file (or of one statement of a file, see
+    :mod:`flake8_fastapi_prod.regions`): its text, its words and, once read, its imports."""
 
-    __slots__ = ("text", "words", "texts")
+    __slots__ = ("text", "words", "texts", "whole_file")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, texts: Optional[Texts] = None, whole_file: bool = True) -> None:
         self.text = text
         self.words = words_of(text)
-        self.texts: Optional[Texts] = None  # set once the file's imports are read
+        self.texts = texts  # set once the file's imports are read
+        self.whole_file = whole_file  # a statement does not hold the file's imports
 
     def uses_import(self, names: tuple[str, ...], called: bool = False) -> bool:
         """Whether the file imports one of ``names`` and uses it (its last segment occurs),
@@ -332,12 +347,12 @@ class SourceFacts:
         by_last = _names_by_last_segment(names)
         for last in words.intersection(by_last):  # rules list dozens of names; files use few
             for first, name in by_last[last]:
-                if first is not None and first not in words:
+                if first is not None and first not in words and self.whole_file:
                     continue
                 if self.texts is None:
                     return True
                 for text in self.texts(name):
-                    if text.rpartition(".")[2] in words and (not called or _call_of(text).search(self.text)):
+                    if text.rpartition(".")[2] in words and (not called or call_of(text).search(self.text)):
                         return True
         return False
 
@@ -350,7 +365,7 @@ _TRIVIA = r"(?:\s|\\\r?\n|#[^\n]*\n)*"
 
 
 @lru_cache(maxsize=1024)
-def _call_of(spelling: str) -> re.Pattern:
+def call_of(spelling: str) -> re.Pattern:
     """Where the text may call ``spelling`` (`t.sleep` in `t . sleep (1)` too). No `\\b` in
     front: it would cost the regex its fast scan for the literal (40 times slower), and
     `my_t.sleep(` matching as well is harmless here."""

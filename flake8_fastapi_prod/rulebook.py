@@ -19,6 +19,7 @@ from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
 from flake8_fastapi_prod.prefilter import requirement, triggers
+from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
 
@@ -144,7 +145,7 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
     final = replace(
         rule, body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
-        _configs={},
+        reach=reach(body, utils, constraints), _configs={},
     )
     _check_compiles(final, report)
     return final

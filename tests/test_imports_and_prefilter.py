@@ -11,7 +11,7 @@ from ast_grep_py import SgRoot
 
 from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
-from flake8_fastapi_prod.imports import Spelling, read_imports, read_source_imports
+from flake8_fastapi_prod.imports import Spelling, python_tree, read_imports, read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.prefilter import (
@@ -296,7 +296,8 @@ def test_requirement_of_a_regex(regex, needs):
 
 
 def without_prefilter(rules: list[Rule]) -> list[Rule]:
-    return [dataclasses.replace(rule, requirement=True, triggers=(), _configs={}) for rule in rules]
+    """The rules run on every file, and on the whole of it (no reach)."""
+    return [dataclasses.replace(rule, requirement=True, triggers=(), reach=None, _configs={}) for rule in rules]
 
 
 def sources_to_compare(rulebook) -> list[str]:
@@ -305,11 +306,12 @@ def sources_to_compare(rulebook) -> list[str]:
     return snippets + [p.read_text(encoding="utf-8") for p in files]
 
 
-def test_prefilter_changes_no_finding(rulebook):
+def test_prefilter_and_regions_change_no_finding(rulebook):
     unfiltered = without_prefilter(rulebook.rules)
     compared = 0
     for source in sources_to_compare(rulebook):
-        assert check_source(source, rulebook.rules) == check_source(source, unfiltered)
+        tree = python_tree(source)  # as flake8 passes it: the regions come from it
+        assert check_source(source, rulebook.rules, tree=tree) == check_source(source, unfiltered)
         compared += 1
     assert compared > 80
 

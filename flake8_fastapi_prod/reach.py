@@ -1,0 +1,242 @@
+"""The reach of a rule: which top-level statements of a file a match of the rule needs.
+
+Most files that a rule may apply to, judged from their words, hold no finding; in a large
+module the rule's words sit in a few of its statements. So each rule yields its reach,
+derived from the rule: a requirement on the words of the top-level statement that holds a
+match (the match and what the rule tests inside and around it are in that statement), and
+the requirements of the statements a module-wide search can find (`inside: {kind: module,
+has: ...}`: the statement that imports fastapi, the one that registers an exception
+handler). :mod:`flake8_fastapi_prod.regions` blanks the lines of every other top-level
+statement before tree-sitter parses the file: the statements left keep their lines and
+columns, and every node in them keeps its ancestors, its descendants, its siblings and what
+a module-wide search finds, so each rule finds the same matches.
+
+A rule whose result can depend on statements it cannot name has no reach, and a file any
+such rule runs on is parsed whole: a test of the module's own text or pattern, the top-level
+statement right before or after another (`precedes`/`follows` without `stopBy: end`), a
+top-level statement's position (`nthChild`), or a key this module does not know.
+"""
+
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flake8_fastapi_prod.prefilter import Requirement, all_of, any_of, called_requirement, own_requirements
+from flake8_fastapi_prod.shorthand import IMPORTED
+
+# (the requirement on the top-level statement holding a match, the requirements of the
+# statements to keep for module-wide searches, whether the module itself may be a match);
+# None when the rule can see the file as a whole.
+Reach = Optional[tuple[Requirement, tuple[Requirement, ...], bool]]
+
+# Where a node of the rule can be: the module itself; in a top-level statement (the
+# statement or below it); strictly below one (never a child of the module, so its siblings
+# are in the same statement); or not known to be either of the first two.
+_MODULE, _STATEMENT, _BELOW, _EITHER = "module", "statement", "below", "either"
+_KNOWN_KEYS = frozenset({
+    "pattern", "kind", "regex", "nthChild", "range", "inside", "has", "precedes", "follows",
+    "all", "any", "not", "matches", "stopBy", "field", IMPORTED,
+})
+
+
+class _Unbounded(Exception):
+    """The rule can see more of the file than the statements this module can name."""
+
+
+def reach(rule: Any, utils: dict[str, Any], constraints: dict[str, Any]) -> Reach:
+    """The reach of a rule (with its utils and constraints), or None if it has none."""
+    walker = _Walker(utils)
+    try:
+        statement = walker.at(rule, _EITHER)
+        for constraint in constraints.values():  # tested on captured nodes, which sit in statements
+            walker.at(constraint, _STATEMENT)
+    except _Unbounded:
+        return None
+    where = walker.placed(rule, _EITHER) if isinstance(rule, dict) else _EITHER
+    if where == _MODULE:
+        statement = False  # only the module matches: no statement holds a match
+    return statement, tuple(dict.fromkeys(walker.contexts)), where in (_MODULE, _EITHER)
+
+
+class _Walker:
+    """Walks a rule, recording where each part tests nodes and what their statements need."""
+
+    def __init__(self, utils: dict[str, Any]) -> None:
+        self.utils = utils
+        self.contexts: list[Requirement] = []  # statements that module-wide searches may find
+        self._utils_seen: dict[tuple[str, str], Requirement] = {}
+
+    def at(self, rule: Any, where: str) -> Requirement:
+        """What the top-level statement of a node at ``where`` needs for ``rule`` to match it
+        (True when the node may be the module: then nothing is known of any statement)."""
+        if not isinstance(rule, dict):
+            return True
+        if where == _MODULE and self._never_module(rule, frozenset()):
+            return True  # it never tests the module: nothing to look at there
+        where = self.placed(rule, where)
+        if where == _EITHER:  # the rule is sound on the module and on a statement alike
+            self._tests(rule, _MODULE)
+            return self._tests(rule, _STATEMENT)
+        return self._tests(rule, where)
+
+    def placed(self, rule: dict, where: str) -> str:
+        """``where`` narrowed by what the rule says of the node itself."""
+        if where == _MODULE:
+            return where
+        kinds = self._kinds(rule, frozenset())
+        if where == _EITHER:
+            if kinds == {"module"}:
+                return _MODULE
+            if (kinds is not None and "module" not in kinds) or self._never_module(rule, frozenset()):
+                where = _STATEMENT
+        if where == _STATEMENT and (
+            (kinds is not None and not any(map(_may_be_top_level, kinds))) or self._below_some_node(rule, frozenset())
+        ):
+            return _BELOW
+        return where
+
+    def _tests(self, rule: dict, where: str) -> Requirement:
+        unknown = rule.keys() - _KNOWN_KEYS
+        if unknown:
+            raise _Unbounded(f"unknown keys {sorted(unknown)}")
+        parts: list[Requirement] = []
+        if where == _MODULE:
+            # The module's text and shape change when statements are blanked.
+            if any(key in rule for key in ("pattern", "regex", IMPORTED, "nthChild", "range")):
+                raise _Unbounded("a test of the module's text")
+        else:
+            parts += own_requirements(rule)
+            if "nthChild" in rule:
+                self._nth_child(rule["nthChild"], where)
+        for key in ("has", "inside", "precedes", "follows"):
+            if key in rule:
+                parts.append(self._related(rule, key, rule[key], where))
+        for sub in rule.get("all") or ():
+            if isinstance(sub, dict) and sub.keys() == {"has"} and where != _MODULE:
+                parts.append(called_requirement(rule, sub["has"]) or self._related(sub, "has", sub["has"], where))
+            else:
+                parts.append(self.at(sub, where))
+        if isinstance(rule.get("any"), list):
+            parts.append(any_of([self.at(sub, where) for sub in rule["any"]]))
+        if "not" in rule:
+            self.at(rule["not"], where)  # sound or not, its words need not occur
+        if isinstance(rule.get("matches"), str):
+            parts.append(self._util(rule["matches"], where))
+        return all_of(parts) if where != _MODULE else True
+
+    def _related(self, rule: dict, key: str, related: Any, where: str) -> Requirement:
+        if not isinstance(related, dict):
+            return True
+        stop_by = related.get("stopBy")
+        if key == "has":
+            if where == _MODULE:
+                # A module-wide search: every statement where it could find its node is kept.
+                self.contexts.append(self.at(related, _STATEMENT))
+                self._stop_by(stop_by, _STATEMENT)
+                return True
+            self._stop_by(stop_by, _BELOW)
+            return called_requirement(rule, related) or self.at(related, _BELOW)
+        if key == "inside":
+            if where == _MODULE:
+                return True  # the module has no ancestors: never matches, whatever the file
+            self._stop_by(stop_by, _EITHER)
+            placed = self.placed(related, _EITHER)
+            found = self.at(related, _EITHER)
+            return found if placed != _EITHER and placed != _MODULE else True
+        # precedes / follows: siblings
+        if where == _MODULE:
+            return True  # the module has no siblings
+        if where == _BELOW:
+            self._stop_by(stop_by, _BELOW)
+            return self.at(related, _BELOW)
+        if stop_by != "end":
+            raise _Unbounded("a top-level statement's neighbour")
+        # Any sibling: for a top-level statement, any other one that could match is kept.
+        self.contexts.append(self.at(related, _STATEMENT))
+        return True
+
+    def _stop_by(self, stop_by: Any, where: str) -> None:
+        if isinstance(stop_by, dict):
+            self.at(stop_by, where)
+
+    def _nth_child(self, nth: Any, where: str) -> None:
+        if where != _BELOW:
+            raise _Unbounded("the position of a top-level statement")
+        if isinstance(nth, dict) and isinstance(nth.get("ofRule"), dict):
+            self.at(nth["ofRule"], _BELOW)
+
+    def _util(self, name: str, where: str) -> Requirement:
+        util = self.utils.get(name)
+        if util is None:
+            return True
+        key = (name, where)
+        if key not in self._utils_seen:
+            self._utils_seen[key] = True  # a util that refers to itself adds nothing to need
+            self._utils_seen[key] = self.at(util, where)
+        return self._utils_seen[key]
+
+    def _kinds(self, rule: Any, seen: frozenset[str]) -> Optional[set[str]]:
+        """The kinds a node matching ``rule`` can have; None if any."""
+        if not isinstance(rule, dict):
+            return None
+        found = {rule["kind"]} if isinstance(rule.get("kind"), str) else None
+        for sub in rule.get("all") or ():
+            found = _narrowed(found, self._kinds(sub, seen))
+        if isinstance(rule.get("any"), list) and rule["any"]:
+            options = [self._kinds(sub, seen) for sub in rule["any"]]
+            if all(option is not None for option in options):
+                found = _narrowed(found, set().union(*options))
+        name = rule.get("matches")
+        if isinstance(name, str) and name not in seen:
+            found = _narrowed(found, self._kinds(self.utils.get(name), seen | {name}))
+        return found
+
+    def _never_module(self, rule: Any, seen: frozenset[str]) -> bool:
+        """Whether ``rule`` cannot match the module: it names another kind, a parent or a
+        sibling, an imported name, or a pattern that is more than a metavariable."""
+        if not isinstance(rule, dict):
+            return False
+        pattern = rule.get("pattern")
+        if isinstance(pattern, str) and not pattern.strip().startswith("$"):
+            return True
+        if any(key in rule for key in ("inside", "precedes", "follows", IMPORTED)):
+            return True
+        if isinstance(rule.get("kind"), str) and rule["kind"] != "module":
+            return True
+        if isinstance(rule.get("has"), dict) and "field" in rule["has"]:  # the module has no fields
+            return True
+        if any(self._never_module(sub, seen) for sub in rule.get("all") or ()):
+            return True
+        options = rule.get("any")
+        if isinstance(options, list) and options and all(self._never_module(sub, seen) for sub in options):
+            return True
+        name = rule.get("matches")
+        return isinstance(name, str) and name not in seen and self._never_module(self.utils.get(name), seen | {name})
+
+
+    def _below_some_node(self, rule: Any, seen: frozenset[str]) -> bool:
+        """Whether ``rule`` says its node is inside a node that is not the module: then it
+        is not a top-level statement either."""
+        if not isinstance(rule, dict):
+            return False
+        if isinstance(rule.get("inside"), dict) and self._never_module(rule["inside"], frozenset()):
+            return True
+        if any(self._below_some_node(sub, seen) for sub in rule.get("all") or ()):
+            return True
+        options = rule.get("any")
+        if isinstance(options, list) and options and all(self._below_some_node(sub, seen) for sub in options):
+            return True
+        name = rule.get("matches")
+        return isinstance(name, str) and name not in seen and self._below_some_node(self.utils.get(name), seen | {name})
+
+
+def _narrowed(found: Optional[set[str]], kinds: Optional[set[str]]) -> Optional[set[str]]:
+    if kinds is None:
+        return found
+    return set(kinds) if found is None else found & kinds
+
+
+def _may_be_top_level(kind: str) -> bool:
+    # The module's children in tree-sitter-python: statements, definitions, comments.
+    return kind.endswith(("_statement", "_definition")) or kind in ("comment", "line_continuation", "ERROR")

@@ -1,0 +1,148 @@
+"""What tree-sitter parses of a file: the top-level statements some rule can match in or needs.
+
+Each rule's :mod:`reach <flake8_fastapi_prod.reach>` says what the top-level statement
+holding a match needs, and which other statements a module-wide search may find. A file's
+top-level statements are taken in runs of a few lines (Python's tree gives their lines; the
+comments and decorators before a statement and a line two statements share stay in its
+run). A rule that no run can hold a match of is not run at all; a run that no remaining
+rule needs becomes empty lines, so line and column numbers stay as they were.
+
+A run is tested by substring searches in its text, cheapest first, and a regular
+expression only where a word was found: most runs lack a word their rules need, and
+building each run's set of words would cost as much as reading the file's words again.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import lru_cache
+from itertools import accumulate
+from typing import NamedTuple, Optional
+
+from flake8_fastapi_prod.prefilter import Requirement, Texts, call_of
+from flake8_fastapi_prod.reach import Reach
+
+_MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines: fewer, as sound
+_MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_DIGITS = frozenset("0123456789")
+
+
+class Regions(NamedTuple):
+    text: Optional[str]  # what tree-sitter is to parse; None: the whole source
+    reached: list[bool]  # per reach: whether some statement (or the module) can hold a match
+
+
+def regions(source: str, tree: ast.AST, reaches: list[Reach], texts: Optional[Texts]) -> Regions:
+    """Which of ``reaches`` can match in ``source``, and the text that holds their matches:
+    ``source`` with the lines of the top-level statements none of them needs made empty.
+
+    ``tree`` is Python's syntax tree of ``source``, ``texts`` the file's spellings of
+    imported names (None when no rule needs imports)."""
+    whole = Regions(None, [True] * len(reaches))
+    if "\r" in source or all(one is None for one in reaches):  # lines as Python counts them: `\n` only
+        return whole
+    lines = source.split("\n")
+    runs = _runs(getattr(tree, "body", []), len(lines))
+    line_offsets = list(accumulate(map(len, lines), initial=0))  # line i starts at line_offsets[i] + i
+    texts_of_runs = [source[line_offsets[start] + start:line_offsets[end] + end] for start, end in runs]
+    tests = _RunTests(texts)
+    kept = [False] * len(runs)
+    reached = []
+    for one in reaches:
+        if one is None:
+            reached.append(True)
+            kept = [True] * len(runs)
+            continue
+        statement, contexts, matches_module = one
+        holding = [tests.holds(statement, text) for text in texts_of_runs]
+        reached.append(matches_module or any(holding))
+        if reached[-1]:
+            kept = [k or h for k, h in zip(kept, holding)]
+            for context in contexts:
+                kept = [k or tests.holds(context, text) for k, text in zip(kept, texts_of_runs)]
+    blanked = 0
+    for keep, (start, end) in zip(kept, runs):
+        if not keep:
+            lines[start:end] = [""] * (end - start)
+            blanked += end - start
+    if blanked < len(lines) * (1 - _MAX_KEPT_SHARE):
+        return Regions(None, reached)
+    return Regions("\n".join(lines), reached)
+
+
+def _runs(statements: list[ast.stmt], line_count: int) -> list[tuple[int, int]]:
+    """The file's lines in runs of whole top-level statements, as 0-based line ranges (end
+    exclusive) of at least ``_MIN_RUN_LINES`` lines each. A run ends where a statement ends:
+    the comments and decorators before a statement are in its run, and a line that two
+    statements share (`a = 1; b = 2`) in one run. The runs cover every line."""
+    runs: list[tuple[int, int]] = []
+    start = end = 0
+    for statement in statements:
+        if statement.lineno - 1 >= end and end - start >= _MIN_RUN_LINES:
+            runs.append((start, end))
+            start = end
+        end = max(end, statement.end_lineno or statement.lineno)
+    if line_count > start:
+        runs.append((start, max(end, line_count)))
+    return runs
+
+
+class _RunTests:
+    """Requirements tested on the text of one run at a time, cheapest test first: most runs
+    fail on a word they lack, found by a substring search before any regular expression."""
+
+    def __init__(self, texts: Optional[Texts]) -> None:
+        self.texts = texts
+        self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def holds(self, need: Requirement, text: str) -> bool:
+        if need is True or need is False:
+            return need
+        kind, value = need
+        if kind == "word":
+            return _has_word(text, value)
+        if kind == "any_word":
+            return any(_has_word(text, word) for word in value)
+        if kind == "all_words":
+            return all(_has_word(text, word) for word in value)
+        if kind == "text":
+            return value in text
+        if kind in ("import", "call"):
+            if self.texts is None:  # no imports read: anything may be imported
+                return True
+            spellings = self._spelled(value)
+            if kind == "call":  # a spelling followed by `(`
+                return any(call_of(spelling).search(text) for spelling in spellings)
+            return any(_has_word(text, spelling.rpartition(".")[2]) for spelling in spellings)
+        if kind == "all":
+            return all(self.holds(part, text) for part in value)
+        return any(self.holds(part, text) for part in value)
+
+    def _spelled(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        found = self._spellings.get(names)
+        if found is None:
+            assert self.texts is not None
+            found = self._spellings[names] = tuple(dict.fromkeys(t for name in names for t in self.texts(name)))
+        return found
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Whether ``word`` occurs in ``text`` as a whole word, as the prefilter's words are
+    (after digits, too: `1if` holds `if`)."""
+    if word not in text:
+        return False
+    for match in _whole_word(word).finditer(text):
+        before = match.start()
+        while before and text[before - 1] in _DIGITS:
+            before -= 1
+        if not before or text[before - 1] not in _WORD_CHARS:
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _whole_word(word: str) -> re.Pattern:
+    # What comes before is checked by hand: a look-behind would cost the fast scan for the word.
+    return re.compile(re.escape(word) + r"(?![A-Za-z0-9_])")

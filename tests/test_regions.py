@@ -1,0 +1,122 @@
+"""Each rule's reach, and the regions of a file tree-sitter parses: the top-level statements
+some rule can match in or needs, the others blanked, with every finding unchanged."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from flake8_fastapi_prod import engine
+from flake8_fastapi_prod.engine import check_source
+from flake8_fastapi_prod.imports import read_source_imports
+from flake8_fastapi_prod.model import Rule
+from flake8_fastapi_prod.reach import reach
+from flake8_fastapi_prod.regions import regions
+from flake8_fastapi_prod.shorthand import in_written_order
+
+SLEEP_IN_ASYNC = {
+    "kind": "call",
+    "has": {"field": "function", "imported": "time.sleep"},
+    "inside": {"kind": "function_definition", "regex": "^async", "stopBy": "end"},
+}
+ROUTE_MODULE = {"inside": {"kind": "module", "stopBy": "end", "has": {"stopBy": "end", "pattern": "import fastapi"}}}
+
+
+def rule_of(body: dict, code: str = "FAP901", utils: dict | None = None) -> Rule:
+    body = in_written_order(body)
+    return Rule(code=code, name="r", message="m", body=body, utils=utils or {},
+                imported_names=("time.sleep",) if "time.sleep" in repr(body) else (),
+                reach=reach(body, utils or {}, {}))
+
+
+def parsed_texts(monkeypatch) -> list[str]:
+    parsed: list[str] = []
+    real_root = engine.SgRoot
+    monkeypatch.setattr(engine, "SgRoot", lambda text, language: parsed.append(text) or real_root(text, language))
+    return parsed
+
+
+def test_a_rule_inside_one_statement_needs_that_statements_words():
+    statement, contexts, matches_module = reach(in_written_order(SLEEP_IN_ASYNC), {}, {})
+    assert statement == ("all", (("word", "def"), ("text", "async"), ("call", ("time.sleep",))))
+    assert contexts == () and matches_module is False
+
+
+def test_a_module_wide_search_names_the_statements_it_may_find():
+    body = in_written_order({"kind": "call", "pattern": "app.get($$$)", **ROUTE_MODULE})
+    statement, contexts, _ = reach(body, {}, {})
+    assert statement == ("all_words", frozenset({"app", "get"}))
+    assert contexts == (("all_words", frozenset({"import", "fastapi"})),)
+
+
+@pytest.mark.parametrize("body", [
+    # the statement right after another: which one that is depends on what is blanked
+    {"kind": "expression_statement", "follows": {"kind": "import_statement"}},
+    # a top-level statement's position among the module's children
+    {"kind": "expression_statement", "nthChild": 2},
+    # the text of the module itself
+    {"kind": "module", "regex": "fastapi"},
+    # a key this engine does not know
+    {"kind": "call", "someNewKey": 1},
+])
+def test_a_rule_that_can_see_the_file_as_a_whole_has_no_reach(body):
+    assert reach(body, {}, {}) is None
+
+
+def test_siblings_below_the_top_level_and_any_sibling_keep_a_reach():
+    below = {"kind": "keyword_argument", "follows": {"kind": "keyword_argument"}, "nthChild": 2}
+    assert reach(below, {}, {}) is not None
+    anywhere_before = {"kind": "expression_statement", "follows": {"stopBy": "end", "pattern": "import os"}}
+    _, contexts, _ = reach(in_written_order(anywhere_before), {}, {})
+    assert contexts == (("all_words", frozenset({"import", "os"})),)
+
+
+def test_blanked_statements_keep_the_lines_and_columns_of_the_rest():
+    source = "import time\n\n\ndef unrelated():\n" + "    x = 1\n" * 10 + "\n\nasync def handler():\n    time.sleep(1)\n"
+    rule = rule_of(SLEEP_IN_ASYNC)
+    imports = read_source_imports(source)
+    text, reached = regions(source, ast.parse(source), [rule.reach], imports.texts)
+    assert reached == [True]
+    assert text is not None and text.count("\n") == source.count("\n")
+    assert "unrelated" not in text and "    time.sleep(1)\n" in text
+    assert [(f.line, f.column) for f in check_source(source, [rule])] == [(18, 4)]
+
+
+def test_a_rule_no_statement_can_hold_a_match_is_not_run(monkeypatch):
+    # time.sleep is imported and called, and the module has an async def, but not around the call
+    source = "import time\n\n\nasync def handler():\n" + "    x = 1\n" * 10 + "\n\ndef tick():\n    time.sleep(1)\n"
+    parsed = parsed_texts(monkeypatch)
+    assert check_source(source, [rule_of(SLEEP_IN_ASYNC)], tree=ast.parse(source)) == []
+    assert parsed == []
+
+
+def test_an_aliased_import_in_another_statement_still_counts(monkeypatch):
+    # The statement holding the call spells it `nap`; the import that says so is elsewhere.
+    source = "from time import sleep as nap\n\n\n" + "X = 1\n" * 20 + "\n\nasync def handler():\n    nap(1)\n"
+    parsed = parsed_texts(monkeypatch)
+    found = check_source(source, [rule_of(SLEEP_IN_ASYNC)], tree=ast.parse(source))
+    assert [(f.line, f.code) for f in found] == [(27, "FAP901")]
+    assert len(parsed) == 1 and parsed[0].count("X = 1") < 10  # most constants were blanked
+
+
+def test_the_statements_a_module_wide_search_needs_are_kept(monkeypatch):
+    route = in_written_order({"kind": "call", "pattern": "app.get($$$)", **ROUTE_MODULE})
+    rule = Rule(code="FAP902", name="r", message="m", body=route, reach=reach(route, {}, {}))
+    source = "import fastapi\n\n\n" + "X = 1\n" * 20 + "\n\ndef f():\n    app.get('/')\n"
+    parsed = parsed_texts(monkeypatch)
+    assert [f.line for f in check_source(source, [rule], tree=ast.parse(source))] == [27]
+    assert "import fastapi" in parsed[0] and parsed[0].count("X = 1") < 10
+    # without the import, the same call is not a finding
+    unrelated = source.replace("import fastapi", "import os")
+    assert check_source(unrelated, [rule], tree=ast.parse(unrelated)) == []
+
+
+def test_a_rule_without_reach_gets_the_whole_file(monkeypatch):
+    whole = {"kind": "expression_statement", "follows": {"kind": "expression_statement"}, "has": {"pattern": "time.sleep(1)"}}
+    rules = [rule_of(SLEEP_IN_ASYNC), rule_of(whole, "FAP903")]
+    source = "import time\n\n\n" + "X = 1\n" * 20 + "\ntime.sleep(1)\n\n\nasync def h():\n    time.sleep(1)\n"
+    parsed = parsed_texts(monkeypatch)
+    found = check_source(source, rules, tree=ast.parse(source))
+    assert parsed == [source]
+    assert sorted((f.line, f.code) for f in found) == [(25, "FAP903"), (29, "FAP901")]
