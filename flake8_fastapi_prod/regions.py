@@ -15,8 +15,6 @@ building each run's set of words would cost as much as reading the file's words 
 from __future__ import annotations
 
 import ast
-import re
-from functools import lru_cache
 from itertools import accumulate
 from typing import NamedTuple, Optional
 
@@ -47,24 +45,25 @@ def regions(source: str, tree: ast.AST, reaches: list[Reach], texts: Optional[Te
     runs = _runs(getattr(tree, "body", []), len(lines))
     line_offsets = list(accumulate(map(len, lines), initial=0))  # line i starts at line_offsets[i] + i
     texts_of_runs = [source[line_offsets[start] + start:line_offsets[end] + end] for start, end in runs]
-    tests = _RunTests(texts)
-    kept = [False] * len(runs)
+    tests = _RunTests(texts_of_runs, texts)
+    every = frozenset(range(len(runs)))
+    kept: set[int] = set()
     reached = []
     for one in reaches:
         if one is None:
             reached.append(True)
-            kept = [True] * len(runs)
+            kept = set(every)
             continue
         statement, contexts, matches_module = one
-        holding = [tests.holds(statement, text) for text in texts_of_runs]
-        reached.append(matches_module or any(holding))
+        holding = tests.holding(statement, every)
+        reached.append(matches_module or bool(holding))
         if reached[-1]:
-            kept = [k or h for k, h in zip(kept, holding)]
+            kept |= holding
             for context in contexts:
-                kept = [k or tests.holds(context, text) for k, text in zip(kept, texts_of_runs)]
+                kept |= tests.holding(context, every - kept)
     blanked = 0
-    for keep, (start, end) in zip(kept, runs):
-        if not keep:
+    for index, (start, end) in enumerate(runs):
+        if index not in kept:
             lines[start:end] = [""] * (end - start)
             blanked += end - start
     if blanked < len(lines) * (1 - _MAX_KEPT_SHARE):
@@ -90,35 +89,56 @@ def _runs(statements: list[ast.stmt], line_count: int) -> list[tuple[int, int]]:
 
 
 class _RunTests:
-    """Requirements tested on the text of one run at a time, cheapest test first: most runs
-    fail on a word they lack, found by a substring search before any regular expression."""
+    """Requirements tested on the runs of one file: each part of a requirement only on the
+    runs where the parts before it held, the rarest parts first."""
 
-    def __init__(self, texts: Optional[Texts]) -> None:
+    def __init__(self, runs: list[str], texts: Optional[Texts]) -> None:
+        self.runs = runs  # the text of each run
         self.texts = texts
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
 
-    def holds(self, need: Requirement, text: str) -> bool:
+    def holding(self, need: Requirement, where: frozenset[int]) -> frozenset[int]:
+        """The runs among ``where`` on which ``need`` holds."""
+        if len(where) == len(self.runs):
+            found = self._whole.get(need)
+            if found is None:
+                found = self._whole[need] = self._holding(need, where)
+            return found
+        return self._holding(need, where) if where else where
+
+    def _holding(self, need: Requirement, where: frozenset[int]) -> frozenset[int]:
         if need is True or need is False:
-            return need
+            return where if need else frozenset()
         kind, value = need
-        if kind == "word":
-            return _has_word(text, value)
-        if kind == "any_word":
-            return any(_has_word(text, word) for word in value)
-        if kind == "all_words":
-            return all(_has_word(text, word) for word in value)
-        if kind == "text":
-            return value in text
-        if kind in ("import", "call"):
-            if self.texts is None:  # no imports read: anything may be imported
-                return True
-            spellings = self._spelled(value)
-            if kind == "call":  # a spelling followed by `(`
-                return any(call_of(spelling).search(text) for spelling in spellings)
-            return any(_has_word(text, spelling.rpartition(".")[2]) for spelling in spellings)
+        runs = self.runs
         if kind == "all":
-            return all(self.holds(part, text) for part in value)
-        return any(self.holds(part, text) for part in value)
+            for part in sorted(value, key=_rarity):
+                where = self.holding(part, where)
+                if not where:
+                    break
+            return where
+        if kind == "any":
+            found: frozenset[int] = frozenset()
+            for part in value:
+                found |= self.holding(part, where - found)
+            return found
+        if kind == "word":
+            return frozenset(i for i in where if _has_word(runs[i], value))
+        if kind == "any_word":
+            return frozenset(i for i in where if any(_has_word(runs[i], word) for word in value))
+        if kind == "all_words":
+            return frozenset(i for i in where if all(_has_word(runs[i], word) for word in value))
+        if kind == "text":
+            return frozenset(i for i in where if value in runs[i])
+        if self.texts is None:  # `import` or `call` with no imports read: anything may be imported
+            return where
+        spellings = self._spelled(value)
+        if kind == "call":  # a spelling followed by `(`
+            calls = [call_of(spelling) for spelling in spellings]
+            return frozenset(i for i in where if any(call.search(runs[i]) for call in calls))
+        lasts = [spelling.rpartition(".")[2] for spelling in spellings]
+        return frozenset(i for i in where if any(_has_word(runs[i], last) for last in lasts))
 
     def _spelled(self, names: tuple[str, ...]) -> tuple[str, ...]:
         found = self._spellings.get(names)
@@ -128,21 +148,26 @@ class _RunTests:
         return found
 
 
+# Which parts of an `all` to test first: names the file imports are rare in its statements,
+# keywords and `@` are everywhere.
+_RARITY = {"call": 0, "import": 1, "all": 2, "any": 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
+
+
+def _rarity(part: Requirement) -> int:
+    return _RARITY[part[0]] if isinstance(part, tuple) else 5
+
+
 def _has_word(text: str, word: str) -> bool:
     """Whether ``word`` occurs in ``text`` as a whole word, as the prefilter's words are
     (after digits, too: `1if` holds `if`)."""
-    if word not in text:
-        return False
-    for match in _whole_word(word).finditer(text):
-        before = match.start()
-        while before and text[before - 1] in _DIGITS:
-            before -= 1
-        if not before or text[before - 1] not in _WORD_CHARS:
-            return True
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if end == len(text) or text[end] not in _WORD_CHARS:
+            before = at
+            while before and text[before - 1] in _DIGITS:
+                before -= 1
+            if not before or text[before - 1] not in _WORD_CHARS:
+                return True
+        at = text.find(word, at + 1)
     return False
-
-
-@lru_cache(maxsize=1024)
-def _whole_word(word: str) -> re.Pattern:
-    # What comes before is checked by hand: a look-behind would cost the fast scan for the word.
-    return re.compile(re.escape(word) + r"(?![A-Za-z0-9_])")
