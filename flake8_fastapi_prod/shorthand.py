@@ -55,13 +55,22 @@ def replace_imported(node: Any, replacement: Callable[[list[str]], dict]) -> Any
 _RELATION_ONLY = ("stopBy", "field")
 
 
+# The order in which ast-grep checks the keys of one mapping (its rule deserializer takes the
+# atomic keys, then the composite ones, then the relational ones).
+_AST_GREP_ORDER = {key: rank for rank, key in enumerate((
+    "pattern", "kind", "regex", "nthChild", "range", "all", "any", "not", "matches", "inside", "has", "precedes", "follows",
+))}
+
+
 def in_written_order(node: Any) -> Any:
-    """A copy of a rule in which every mapping of several rule keys becomes one ``all`` list
-    in the order the keys were written.
+    """A copy of a rule in which every mapping of several rule keys that ast-grep would check
+    in another order becomes one ``all`` list in the order the keys were written.
 
     ast-grep checks a mapping's keys in an order of its own, so a module-wide search written
     last could run first, on every node; ``all`` runs in list order. Written order is what
-    a rule's author expects, for speed and for metavariables bound by an earlier key."""
+    a rule's author expects, for speed and for metavariables bound by an earlier key. A
+    mapping whose keys ast-grep checks in written order anyway stays one mapping: each rule
+    compiled costs time on every file, and an `all` list is one more rule per key."""
     if isinstance(node, list):
         return [in_written_order(item) for item in node]
     if not isinstance(node, dict):
@@ -70,7 +79,8 @@ def in_written_order(node: Any) -> Any:
     if "stopBy" in relation and isinstance(relation["stopBy"], dict):
         relation["stopBy"] = in_written_order(relation["stopBy"])
     keys = [key for key in node if key not in _RELATION_ONLY]
-    if len(keys) <= 1:
+    ranks = [_AST_GREP_ORDER.get(key, -1) for key in keys]
+    if len(keys) <= 1 or (-1 not in ranks and ranks == sorted(ranks)):
         return {**relation, **{key: _ordered_value(key, node[key]) for key in keys}}
     return {**relation, "all": [_ordered_part(key, node[key]) for key in keys]}
 

@@ -338,13 +338,16 @@ def test_rules_run_their_keys_in_written_order():
         "not": {"inside": {"kind": "module", "stopBy": "end", "has": {"pattern": "import x"}}},
         "all": [{"pattern": "$A"}, {"matches": "u"}],
     }
+    # ast-grep would check `all` and `not` before `has`: the keys become a list in written
+    # order; mappings whose keys ast-grep checks in written order anyway stay mappings.
     assert in_written_order(rule) == {"all": [
         {"kind": "call"},
-        {"has": {"field": "function", "stopBy": "end", "all": [{"kind": "attribute"}, {"regex": "^get$"}]}},
-        {"not": {"inside": {"stopBy": "end", "all": [{"kind": "module"}, {"has": {"pattern": "import x"}}]}}},
+        {"has": {"field": "function", "stopBy": "end", "kind": "attribute", "regex": "^get$"}},
+        {"not": {"inside": {"stopBy": "end", "kind": "module", "has": {"pattern": "import x"}}}},
         {"all": [{"pattern": "$A"}, {"matches": "u"}]},
     ]}
     assert in_written_order({"pattern": "x"}) == {"pattern": "x"}
+    assert in_written_order({"has": {"kind": "call"}, "kind": "call"}) == {"all": [{"has": {"kind": "call"}}, {"kind": "call"}]}
 
 
 def test_configs_kept_per_rule_stay_bounded_over_a_large_tree():
