@@ -10,6 +10,7 @@ characters, which is what flake8 expects from a plugin (it prints the column plu
 from __future__ import annotations
 
 import ast
+import operator
 import re
 import time
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ def check_source(
     started = time.perf_counter()
     visible = None
     if tree is not None:  # the top-level statements that can hold a match, by Python's tree
-        visible, reached = regions(source, tree, [rule.reach for rule, _ in candidates], imports and imports.texts)
+        reaches = [rule.reach for rule, _ in candidates]
+        visible, reached = regions(source, tree, reaches, facts.words, imports and imports.texts)
         candidates = [candidate for candidate, can_match in zip(candidates, reached) if can_match]
         if not candidates:
             if timings is not None:
@@ -123,11 +125,15 @@ def _passing(
 
 
 _INDEXES: dict[tuple[int, ...], tuple[list[Rule], TriggerIndex[tuple[Rule, Requirement]]]] = {}
+_last_index: list = [None, None]  # the list of rules last asked for, and its index
 
 
 def _trigger_index(rules: list[Rule]) -> TriggerIndex[tuple[Rule, Requirement]]:
     """The trigger index of a list of rules, built once: callers pass the same rules for
     every file. The entry keeps the rules themselves, so that their ids stay theirs."""
+    last_rules, last_index = _last_index
+    if last_rules is not None and len(last_rules) == len(rules) and all(map(operator.is_, last_rules, rules)):
+        return last_index  # the same rules as for the file before: no key to build
     key = tuple(map(id, rules))
     entry = _INDEXES.get(key)
     if entry is None:
@@ -135,6 +141,7 @@ def _trigger_index(rules: list[Rule]) -> TriggerIndex[tuple[Rule, Requirement]]:
             _INDEXES.clear()
         items = [(rule.triggers, (rule, beyond_triggers(rule.requirement))) for rule in rules]
         entry = _INDEXES[key] = (list(rules), TriggerIndex(items))
+    _last_index[:] = [entry[0], entry[1]]
     return entry[1]
 
 

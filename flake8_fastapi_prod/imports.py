@@ -68,6 +68,7 @@ class Imports:
     _texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _by_target: Optional[dict[str, list[tuple[int, Binding]]]] = None
     _locals: set[str] = field(default_factory=set)  # every name an import binds
+    _roots: set[str] = field(default_factory=set)  # the first segment of every name imported
 
     def texts(self, qualified: str) -> tuple[str, ...]:
         """Every expression by which this file refers to ``qualified`` somewhere; empty if it cannot."""
@@ -106,6 +107,9 @@ class Imports:
             for index, binding in enumerate(self.bindings):
                 self._by_target.setdefault(binding.qualified, []).append((index, binding))
             self._locals = {binding.local for binding in self.bindings}
+            self._roots = {binding.qualified.partition(".")[0] for binding in self.bindings}
+        if qualified.partition(".")[0] not in self._roots and not self.star_modules and not qualified.startswith(BUILTINS):
+            return []  # most names a rulebook asks for are from libraries the file never imports
         found: list[tuple[int, str, Optional[FunctionStart]]] = []
         end = 0
         while end != len(qualified):  # `a`, `a.b`, `a.b.c`: each binding of a prefix spells the name

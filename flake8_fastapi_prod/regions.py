@@ -32,12 +32,15 @@ class Regions(NamedTuple):
     reached: list[bool]  # per reach: whether some statement (or the module) can hold a match
 
 
-def regions(source: str, tree: ast.AST, reaches: list[Reach], texts: Optional[Texts]) -> Regions:
+def regions(
+    source: str, tree: ast.AST, reaches: list[Reach], words: frozenset[str], texts: Optional[Texts],
+) -> Regions:
     """Which of ``reaches`` can match in ``source``, and the text that holds their matches:
     ``source`` with the lines of the top-level statements none of them needs made empty.
 
-    ``tree`` is Python's syntax tree of ``source``, ``texts`` the file's spellings of
-    imported names (None when no rule needs imports)."""
+    ``tree`` is Python's syntax tree of ``source``, ``words`` its words (a word the file
+    lacks is in none of its statements), ``texts`` the file's spellings of imported names
+    (None when no rule needs imports)."""
     whole = Regions(None, [True] * len(reaches))
     if "\r" in source or all(one is None for one in reaches):  # lines as Python counts them: `\n` only
         return whole
@@ -45,7 +48,7 @@ def regions(source: str, tree: ast.AST, reaches: list[Reach], texts: Optional[Te
     runs = _runs(getattr(tree, "body", []), len(lines))
     line_offsets = list(accumulate(map(len, lines), initial=0))  # line i starts at line_offsets[i] + i
     texts_of_runs = [source[line_offsets[start] + start:line_offsets[end] + end] for start, end in runs]
-    tests = _RunTests(texts_of_runs, texts)
+    tests = _RunTests(texts_of_runs, words, texts)
     every = frozenset(range(len(runs)))
     kept: set[int] = set()
     reached = []
@@ -92,8 +95,9 @@ class _RunTests:
     """Requirements tested on the runs of one file: each part of a requirement only on the
     runs where the parts before it held, the rarest parts first."""
 
-    def __init__(self, runs: list[str], texts: Optional[Texts]) -> None:
+    def __init__(self, runs: list[str], words: frozenset[str], texts: Optional[Texts]) -> None:
         self.runs = runs  # the text of each run
+        self.words = words  # the file's
         self.texts = texts
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
@@ -124,10 +128,14 @@ class _RunTests:
                 found |= self.holding(part, where - found)
             return found
         if kind == "word":
-            return frozenset(i for i in where if _has_word(runs[i], value))
+            value = (value,)
+            kind = "all_words"
         if kind == "any_word":
-            return frozenset(i for i in where if any(_has_word(runs[i], word) for word in value))
+            present = self.words.intersection(value)  # most of a rule's alternatives are not in the file
+            return frozenset(i for i in where if any(_has_word(runs[i], word) for word in present))
         if kind == "all_words":
+            if not self.words.issuperset(value):
+                return frozenset()
             return frozenset(i for i in where if all(_has_word(runs[i], word) for word in value))
         if kind == "text":
             return frozenset(i for i in where if value in runs[i])

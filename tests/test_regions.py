@@ -11,6 +11,7 @@ from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.imports import read_source_imports
 from flake8_fastapi_prod.model import Rule
+from flake8_fastapi_prod.prefilter import words_of
 from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.regions import regions
 from flake8_fastapi_prod.shorthand import in_written_order
@@ -76,7 +77,7 @@ def test_blanked_statements_keep_the_lines_and_columns_of_the_rest():
     source = "import time\n\n\ndef unrelated():\n" + "    x = 1\n" * 10 + "\n\nasync def handler():\n    time.sleep(1)\n"
     rule = rule_of(SLEEP_IN_ASYNC)
     imports = read_source_imports(source)
-    text, reached = regions(source, ast.parse(source), [rule.reach], imports.texts)
+    text, reached = regions(source, ast.parse(source), [rule.reach], words_of(source), imports.texts)
     assert reached == [True]
     assert text is not None and text.count("\n") == source.count("\n")
     assert "unrelated" not in text and "    time.sleep(1)\n" in text
