@@ -20,15 +20,12 @@ top-level statement's position (`nthChild`), or a key this module does not know.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
-from flake8_fastapi_prod.prefilter import Requirement, all_of, any_of, called_requirement, own_requirements
+from flake8_fastapi_prod.prefilter import Requirement
+from flake8_fastapi_prod.regions import Reach
+from flake8_fastapi_prod.requirements import all_of, any_of, called_requirement, own_requirements
 from flake8_fastapi_prod.shorthand import IMPORTED
-
-# (the requirement on the top-level statement holding a match, the requirements of the
-# statements to keep for module-wide searches, whether the module itself may be a match);
-# None when the rule can see the file as a whole.
-Reach = Optional[tuple[Requirement, tuple[Requirement, ...], bool]]
 
 # Where a node of the rule can be: the module itself; in a top-level statement (the
 # statement or below it); strictly below one (never a child of the module, so its siblings
@@ -72,7 +69,7 @@ class _Walker:
         (True when the node may be the module: then nothing is known of any statement)."""
         if not isinstance(rule, dict):
             return True
-        if where == _MODULE and self._never_module(rule, frozenset()):
+        if where == _MODULE and self._never_module(rule):
             return True  # it never tests the module: nothing to look at there
         where = self.placed(rule, where)
         if where == _EITHER:  # the rule is sound on the module and on a statement alike
@@ -88,10 +85,10 @@ class _Walker:
         if where == _EITHER:
             if kinds == {"module"}:
                 return _MODULE
-            if (kinds is not None and "module" not in kinds) or self._never_module(rule, frozenset()):
+            if (kinds is not None and "module" not in kinds) or self._never_module(rule):
                 where = _STATEMENT
         if where == _STATEMENT and (
-            (kinds is not None and not any(map(_may_be_top_level, kinds))) or self._below_some_node(rule, frozenset())
+            (kinds is not None and not any(map(_may_be_top_level, kinds))) or self._below_some_node(rule)
         ):
             return _BELOW
         return where
@@ -192,43 +189,39 @@ class _Walker:
             found = _narrowed(found, self._kinds(self.utils.get(name), seen | {name}))
         return found
 
-    def _never_module(self, rule: Any, seen: frozenset[str]) -> bool:
+    def _never_module(self, rule: Any) -> bool:
         """Whether ``rule`` cannot match the module: it names another kind, a parent or a
-        sibling, an imported name, or a pattern that is more than a metavariable."""
-        if not isinstance(rule, dict):
-            return False
-        pattern = rule.get("pattern")
-        if isinstance(pattern, str) and not pattern.strip().startswith("$"):
-            return True
-        if any(key in rule for key in ("inside", "precedes", "follows", IMPORTED)):
-            return True
-        if isinstance(rule.get("kind"), str) and rule["kind"] != "module":
-            return True
-        if isinstance(rule.get("has"), dict) and "field" in rule["has"]:  # the module has no fields
-            return True
-        if any(self._never_module(sub, seen) for sub in rule.get("all") or ()):
-            return True
-        options = rule.get("any")
-        if isinstance(options, list) and options and all(self._never_module(sub, seen) for sub in options):
-            return True
-        name = rule.get("matches")
-        return isinstance(name, str) and name not in seen and self._never_module(self.utils.get(name), seen | {name})
+        sibling, a field, an imported name, or a pattern that is more than a metavariable."""
+        return self._said_of_node(rule, _excludes_the_module)
 
-
-    def _below_some_node(self, rule: Any, seen: frozenset[str]) -> bool:
+    def _below_some_node(self, rule: Any) -> bool:
         """Whether ``rule`` says its node is inside a node that is not the module: then it
         is not a top-level statement either."""
+        return self._said_of_node(rule, lambda own: isinstance(own.get("inside"), dict) and self._never_module(own["inside"]))
+
+    def _said_of_node(self, rule: Any, says: Callable[[dict], bool], seen: frozenset[str] = frozenset()) -> bool:
+        """Whether ``says`` holds of ``rule``'s own keys, of one of its `all` conjuncts, of
+        every branch of its `any`, or of the util it `matches`."""
         if not isinstance(rule, dict):
             return False
-        if isinstance(rule.get("inside"), dict) and self._never_module(rule["inside"], frozenset()):
-            return True
-        if any(self._below_some_node(sub, seen) for sub in rule.get("all") or ()):
+        if says(rule) or any(self._said_of_node(sub, says, seen) for sub in rule.get("all") or ()):
             return True
         options = rule.get("any")
-        if isinstance(options, list) and options and all(self._below_some_node(sub, seen) for sub in options):
+        if isinstance(options, list) and options and all(self._said_of_node(sub, says, seen) for sub in options):
             return True
         name = rule.get("matches")
-        return isinstance(name, str) and name not in seen and self._below_some_node(self.utils.get(name), seen | {name})
+        return isinstance(name, str) and name not in seen and self._said_of_node(self.utils.get(name), says, seen | {name})
+
+
+def _excludes_the_module(rule: dict) -> bool:
+    pattern = rule.get("pattern")
+    if isinstance(pattern, str) and not pattern.strip().startswith("$"):
+        return True
+    if any(key in rule for key in ("inside", "precedes", "follows", IMPORTED)):
+        return True
+    if isinstance(rule.get("kind"), str) and rule["kind"] != "module":
+        return True
+    return isinstance(rule.get("has"), dict) and "field" in rule["has"]  # the module has no fields
 
 
 def _narrowed(found: Optional[set[str]], kinds: Optional[set[str]]) -> Optional[set[str]]:
