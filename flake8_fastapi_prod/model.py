@@ -12,7 +12,7 @@ from typing import Any
 
 from flake8_fastapi_prod.imports import Spell
 from flake8_fastapi_prod.prefilter import Requirement
-from flake8_fastapi_prod.reach import Reach
+from flake8_fastapi_prod.regions import Reach
 from flake8_fastapi_prod.shorthand import expand
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -51,7 +51,7 @@ class Rule:
     source: str = ""
     line: int = 0
     requirement: Requirement = True
-    triggers: tuple[frozenset[str], ...] = ()  # sets of words, one of each must occur (prefilter.triggers)
+    triggers: tuple[frozenset[str], ...] = ()  # sets of words, one of each must occur (requirements.triggers)
     imported_names: tuple[str, ...] = ()
     reach: Reach = None  # the statements a match needs (reach.reach); None: the whole file
     _configs: dict[tuple, dict] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data

@@ -19,7 +19,11 @@ from itertools import accumulate
 from typing import NamedTuple, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement, Texts, call_of
-from flake8_fastapi_prod.reach import Reach
+
+# A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
+# statement holding a match, the requirements of the statements to keep for module-wide
+# searches, whether the module itself may be a match; None when the rule sees the whole file.
+Reach = Optional[tuple[Requirement, tuple[Requirement, ...], bool]]
 
 _MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines: fewer, as sound
 _MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work

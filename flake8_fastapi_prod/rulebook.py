@@ -18,7 +18,7 @@ from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
-from flake8_fastapi_prod.prefilter import requirement, triggers
+from flake8_fastapi_prod.requirements import requirement, triggers
 from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml

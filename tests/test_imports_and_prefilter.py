@@ -14,9 +14,8 @@ from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.imports import Spelling, python_tree, read_imports, read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod import engine
-from flake8_fastapi_prod.prefilter import (
-    SourceFacts, TriggerIndex, beyond_triggers, holds, requirement, triggers, words_of,
-)
+from flake8_fastapi_prod.prefilter import SourceFacts, TriggerIndex, beyond_triggers, holds, words_of
+from flake8_fastapi_prod.requirements import requirement, triggers
 from flake8_fastapi_prod.shorthand import expand
 
 
