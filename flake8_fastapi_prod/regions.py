@@ -66,6 +66,8 @@ def regions(
         reached.append(matches_module or bool(holding))
         if reached[-1]:
             kept |= holding
+            if matches_module:
+                kept.add(0)  # the module starts at the file's first token: its match stays where it was
             for context in contexts:
                 kept |= tests.holding(context, every - kept)
     blanked = 0

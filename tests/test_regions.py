@@ -121,3 +121,31 @@ def test_a_rule_without_reach_gets_the_whole_file(monkeypatch):
     found = check_source(source, rules, tree=ast.parse(source))
     assert parsed == [source]
     assert sorted((f.line, f.code) for f in found) == [(25, "FAP903"), (29, "FAP901")]
+
+
+def test_a_rule_on_the_module_itself_keeps_only_what_its_search_can_find(monkeypatch):
+    # A finding on the module (line 1): the module calls `app.add_event_handler`.
+    body = {"kind": "module", "has": {"stopBy": "end", "pattern": "app.add_event_handler($$$)"}}
+    statement, contexts, matches_module = reach(body, {}, {})
+    assert statement is False and matches_module is True
+    assert contexts == (("all_words", frozenset({"app", "add_event_handler"})),)
+    rule = Rule(code="FAP904", name="r", message="m", body=body, reach=reach(body, {}, {}))
+    source = "import fastapi\n\n\n" + "X = 1\n" * 20 + "\n\napp.add_event_handler('startup', go)\n"
+    parsed = parsed_texts(monkeypatch)
+    assert [f.line for f in check_source(source, [rule], tree=ast.parse(source))] == [1]
+    assert "add_event_handler" in parsed[0] and parsed[0].count("X = 1") < 10
+    without = source.replace("app.add_event_handler('startup', go)", "app.include_router(r)")
+    assert check_source(without, [rule], tree=ast.parse(without)) == []
+
+
+def test_a_constraint_that_searches_the_module_keeps_what_it_can_find():
+    # the metavariable's node must be a name the module assigns from FastAPI()
+    constraint = {"inside": {"kind": "module", "stopBy": "end", "has": {"stopBy": "end", "pattern": "$N = FastAPI()"}}}
+    body = in_written_order({"pattern": "$APP.get($$$)", "kind": "call"})
+    _, contexts, _ = reach(body, {}, {"APP": constraint})
+    assert contexts == (("word", "FastAPI"),)
+
+
+def test_a_top_level_neighbour_up_to_a_stop_has_no_reach():
+    body = {"kind": "expression_statement", "follows": {"kind": "import_statement", "stopBy": {"kind": "function_definition"}}}
+    assert reach(body, {}, {}) is None
