@@ -78,7 +78,8 @@ def check_source(
     visible = None
     if tree is not None:  # the top-level statements that can hold a match, by Python's tree
         reaches = [rule.reach for rule, _ in candidates]
-        visible, reached = regions(source, tree, reaches, facts.words, imports and imports.texts)
+        texts = imports.texts if imports is not None else None
+        visible, reached = regions(source, tree, reaches, facts.words, texts)
         candidates = [candidate for candidate, can_match in zip(candidates, reached) if can_match]
         if not candidates:
             if timings is not None:
