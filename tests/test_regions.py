@@ -21,6 +21,7 @@ SLEEP_IN_ASYNC = {
     "has": {"field": "function", "imported": "time.sleep"},
     "inside": {"kind": "function_definition", "regex": "^async", "stopBy": "end"},
 }
+PADDING = "X = 1\n" * 20  # module-level constants no rule needs: runs that get blanked
 ROUTE_MODULE = {"inside": {"kind": "module", "stopBy": "end", "has": {"stopBy": "end", "pattern": "import fastapi"}}}
 
 
@@ -29,6 +30,10 @@ def rule_of(body: dict, code: str = "FAP901", utils: dict | None = None) -> Rule
     return Rule(code=code, name="r", message="m", body=body, utils=utils or {},
                 imported_names=("time.sleep",) if "time.sleep" in repr(body) else (),
                 reach=reach(body, utils or {}, {}))
+
+
+def found_lines(source: str, rules: list[Rule]) -> list[int]:
+    return [f.line for f in check_source(source, rules, tree=ast.parse(source))]  # as flake8 calls it
 
 
 def parsed_texts(monkeypatch) -> list[str]:
@@ -94,7 +99,7 @@ def test_a_rule_no_statement_can_hold_a_match_is_not_run(monkeypatch):
 
 def test_an_aliased_import_in_another_statement_still_counts(monkeypatch):
     # The statement holding the call spells it `nap`; the import that says so is elsewhere.
-    source = "from time import sleep as nap\n\n\n" + "X = 1\n" * 20 + "\n\nasync def handler():\n    nap(1)\n"
+    source = "from time import sleep as nap\n\n\n" + PADDING + "\n\nasync def handler():\n    nap(1)\n"
     parsed = parsed_texts(monkeypatch)
     found = check_source(source, [rule_of(SLEEP_IN_ASYNC)], tree=ast.parse(source))
     assert [(f.line, f.code) for f in found] == [(27, "FAP901")]
@@ -102,21 +107,19 @@ def test_an_aliased_import_in_another_statement_still_counts(monkeypatch):
 
 
 def test_the_statements_a_module_wide_search_needs_are_kept(monkeypatch):
-    route = in_written_order({"kind": "call", "pattern": "app.get($$$)", **ROUTE_MODULE})
-    rule = Rule(code="FAP902", name="r", message="m", body=route, reach=reach(route, {}, {}))
-    source = "import fastapi\n\n\n" + "X = 1\n" * 20 + "\n\ndef f():\n    app.get('/')\n"
+    rule = rule_of({"kind": "call", "pattern": "app.get($$$)", **ROUTE_MODULE}, "FAP902")
+    source = "import fastapi\n\n\n" + PADDING + "\n\ndef f():\n    app.get('/')\n"
     parsed = parsed_texts(monkeypatch)
-    assert [f.line for f in check_source(source, [rule], tree=ast.parse(source))] == [27]
+    assert found_lines(source, [rule]) == [27]
     assert "import fastapi" in parsed[0] and parsed[0].count("X = 1") < 10
     # without the import, the same call is not a finding
-    unrelated = source.replace("import fastapi", "import os")
-    assert check_source(unrelated, [rule], tree=ast.parse(unrelated)) == []
+    assert found_lines(source.replace("import fastapi", "import os"), [rule]) == []
 
 
 def test_a_rule_without_reach_gets_the_whole_file(monkeypatch):
     whole = {"kind": "expression_statement", "follows": {"kind": "expression_statement"}, "has": {"pattern": "time.sleep(1)"}}
     rules = [rule_of(SLEEP_IN_ASYNC), rule_of(whole, "FAP903")]
-    source = "import time\n\n\n" + "X = 1\n" * 20 + "\ntime.sleep(1)\n\n\nasync def h():\n    time.sleep(1)\n"
+    source = "import time\n\n\n" + PADDING + "\ntime.sleep(1)\n\n\nasync def h():\n    time.sleep(1)\n"
     parsed = parsed_texts(monkeypatch)
     found = check_source(source, rules, tree=ast.parse(source))
     assert parsed == [source]
@@ -129,13 +132,12 @@ def test_a_rule_on_the_module_itself_keeps_only_what_its_search_can_find(monkeyp
     statement, contexts, matches_module = reach(body, {}, {})
     assert statement is False and matches_module is True
     assert contexts == (("all_words", frozenset({"app", "add_event_handler"})),)
-    rule = Rule(code="FAP904", name="r", message="m", body=body, reach=reach(body, {}, {}))
-    source = "import fastapi\n\n\n" + "X = 1\n" * 20 + "\n\napp.add_event_handler('startup', go)\n"
+    rule = rule_of(body, "FAP904")
+    source = "import fastapi\n\n\n" + PADDING + "\n\napp.add_event_handler('startup', go)\n"
     parsed = parsed_texts(monkeypatch)
-    assert [f.line for f in check_source(source, [rule], tree=ast.parse(source))] == [1]
+    assert found_lines(source, [rule]) == [1]
     assert "add_event_handler" in parsed[0] and parsed[0].count("X = 1") < 10
-    without = source.replace("app.add_event_handler('startup', go)", "app.include_router(r)")
-    assert check_source(without, [rule], tree=ast.parse(without)) == []
+    assert found_lines(source.replace("app.add_event_handler('startup', go)", "app.include_router(r)"), [rule]) == []
 
 
 def test_a_constraint_that_searches_the_module_keeps_what_it_can_find():
