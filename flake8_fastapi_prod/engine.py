@@ -1,7 +1,9 @@
 """Run a rulebook on one source text: parse once, skip rules that cannot apply, map matches.
 
 A file none of whose rules' prefilter passes on its words and imports is not parsed by
-tree-sitter at all.
+tree-sitter at all. Given Python's syntax tree of the file, the rules left are judged per
+top-level statement (:mod:`flake8_fastapi_prod.regions`): a rule no statement can hold a
+match of is not run, and tree-sitter parses only the statements the others need.
 
 Positions come from ast-grep: lines are made 1-based, columns stay 0-based and counted in
 characters, which is what flake8 expects from a plugin (it prints the column plus one).
