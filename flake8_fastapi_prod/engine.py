@@ -126,25 +126,24 @@ def _passing(
     return passing
 
 
-_INDEXES: dict[tuple[int, ...], tuple[list[Rule], TriggerIndex[tuple[Rule, Requirement]]]] = {}
-_last_index: list = [None, None]  # the list of rules last asked for, and its index
+class _Indexed(NamedTuple):
+    rules: list[Rule]  # a copy: the caller's list could change after the index was built
+    index: TriggerIndex[tuple[Rule, Requirement]]
+
+
+_last_indexed: list[_Indexed] = []  # the rules last asked for, with their index
 
 
 def _trigger_index(rules: list[Rule]) -> TriggerIndex[tuple[Rule, Requirement]]:
-    """The trigger index of a list of rules, built once: callers pass the same rules for
-    every file. The entry keeps the rules themselves, so that their ids stay theirs."""
-    last_rules, last_index = _last_index
-    if last_rules is not None and len(last_rules) == len(rules) and all(map(operator.is_, last_rules, rules)):
-        return last_index  # the same rules as for the file before: no key to build
-    key = tuple(map(id, rules))
-    entry = _INDEXES.get(key)
-    if entry is None:
-        if len(_INDEXES) >= 16:
-            _INDEXES.clear()
-        items = [(rule.triggers, (rule, beyond_triggers(rule.requirement))) for rule in rules]
-        entry = _INDEXES[key] = (list(rules), TriggerIndex(items))
-    _last_index[:] = [entry[0], entry[1]]
-    return entry[1]
+    """The trigger index of a list of rules, built again only when the rules change: the
+    plugin and the command line pass the same rules for every file."""
+    if _last_indexed:
+        last = _last_indexed[0]
+        if len(last.rules) == len(rules) and all(map(operator.is_, last.rules, rules)):
+            return last.index
+    items = [(rule.triggers, (rule, beyond_triggers(rule.requirement))) for rule in rules]
+    _last_indexed[:] = [_Indexed(list(rules), TriggerIndex(items))]
+    return _last_indexed[0].index
 
 
 def _add_time(timings: dict[str, float], key: str, since: float) -> None:

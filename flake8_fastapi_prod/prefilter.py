@@ -39,8 +39,9 @@ T = TypeVar("T")
 
 
 def beyond_triggers(req: Requirement) -> Requirement:
-    """What is left of ``req`` to check once its :func:`triggers` have passed: the word
-    atoms at its top level are exactly their own triggers, so they need no second look."""
+    """What is left of ``req`` to check once its triggers (``requirements.triggers``) have
+    passed: the word atoms at its top level are exactly their own triggers, so they need no
+    second look."""
     if req is True or req is False:
         return req
     if req[0] in _WORD_KINDS:

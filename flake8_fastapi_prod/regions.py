@@ -45,9 +45,8 @@ def regions(
     ``tree`` is Python's syntax tree of ``source``, ``words`` its words (a word the file
     lacks is in none of its statements), ``texts`` the file's spellings of imported names
     (None when no rule needs imports)."""
-    whole = Regions(None, [True] * len(reaches))
     if "\r" in source or all(one is None for one in reaches):  # lines as Python counts them: `\n` only
-        return whole
+        return Regions(None, [True] * len(reaches))
     lines = source.split("\n")
     runs = _runs(getattr(tree, "body", []), len(lines))
     line_offsets = list(accumulate(map(len, lines), initial=0))  # line i starts at line_offsets[i] + i
