@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):  # a named tuple: a frozen dataclass costs ~1 ms to create when flake8 starts
     file: str
     line: int  # 1-based; 0 when the problem has no line (an unreadable file)
     rule: str  # the rule's code or name; "" for problems outside any rule

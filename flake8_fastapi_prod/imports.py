@@ -16,7 +16,6 @@ the function a spelling is confined to, which the engine substitutes for the rul
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
 from typing import Callable, Iterator, NamedTuple, Optional
 
 from ast_grep_py import SgNode
@@ -59,16 +58,17 @@ _SIMPLE = frozenset({
 })
 
 
-@dataclass
 class Imports:
     """The import bindings of one file."""
 
-    bindings: list[Binding] = field(default_factory=list)
-    star_modules: list[str] = field(default_factory=list)  # modules imported with `*` at module level
-    _texts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    _by_target: Optional[dict[str, list[tuple[int, Binding]]]] = None
-    _locals: set[str] = field(default_factory=set)  # every name an import binds
-    _roots: set[str] = field(default_factory=set)  # the first segment of every name imported
+    # A plain class: a dataclass costs ~1 ms to create each time flake8 starts.
+    def __init__(self) -> None:
+        self.bindings: list[Binding] = []
+        self.star_modules: list[str] = []  # modules imported with `*` at module level
+        self._texts: dict[str, tuple[str, ...]] = {}
+        self._by_target: Optional[dict[str, list[tuple[int, Binding]]]] = None
+        self._locals: set[str] = set()  # every name an import binds
+        self._roots: set[str] = set()  # the first segment of every name imported
 
     def texts(self, qualified: str) -> tuple[str, ...]:
         """Every expression by which this file refers to ``qualified`` somewhere; empty if it cannot."""
