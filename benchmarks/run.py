@@ -12,7 +12,9 @@ ratios (no verdicts):
     with/without ratio less start-up, measured where machine noise cannot skew it);
   - the engine alone / `ast-grep scan -j 1` with the exported rules, on the same files
     (docs_src: on the application code the relational export takes minutes);
-  - cost per line on files of 1k, 10k and 50k lines, and on pathological inputs.
+  - cost per line on files of 1k, 10k and 50k lines, and on pathological inputs;
+  - with --instructions, instructions.py: flake8's instructions with / without the plugin
+    on docs_src, counted by valgrind (a figure machine load cannot move).
 """
 
 from __future__ import annotations
@@ -42,13 +44,20 @@ PINS = {
 PYTHON = sys.executable
 
 # The same flake8, with or without this plugin: one wrapper, so both pay the same start-up.
+# instructions.py also runs the plugin loaded with its checks skipped ("no-op"), and with
+# its findings dropped ("unreported"), to split what the plugin adds.
 FLAKE8 = """
 import sys
 from flake8.plugins import finder
 from flake8.main.cli import main
-if sys.argv.pop(1) == "without":
+which = sys.argv.pop(1)
+if which == "without":
     find = finder.find_plugins
     finder.find_plugins = lambda cfg, opts: [p for p in find(cfg, opts) if p.package != "flake8-fastapi-prod"]
+elif which in ("no-op", "unreported"):
+    from flake8_fastapi_prod.plugin import FastAPIProdChecker
+    checks = FastAPIProdChecker.run
+    FastAPIProdChecker.run = (lambda self: iter(())) if which == "no-op" else (lambda self: iter(list(checks(self))[:0]))
 sys.exit(main())
 """
 
@@ -164,6 +173,9 @@ def real_code_file(source_dir: Path, lines: int, destination: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count flake8's instructions with and without the plugin on docs_src "
+                             "(instructions.py: needs valgrind, adds ~15 minutes)")
     args = parser.parse_args()
     code = corpus()
     docs_src = code["fastapi"] / "docs_src"
@@ -217,6 +229,12 @@ def main() -> None:
     print(f"\n{'file':<50} {'lines':>7} {'KiB':>6} {'ms':>8} {'us/line':>8} {'vs 1k':>6}")
     sizes = {f"real code, {n // 1000}k lines": real_code_file(docs_src, n, work / f"real_{n}.py") for n in (1000, 10000, 50000)}
     sizes["real code, 100k lines"] = real_code_file(docs_src, 100_000, work / "real_100000.py")
+    # The same code at every size: more modules of docs_src bring rules that the first 1k lines
+    # never run, so the rows above mix the file's size with what it holds.
+    for times in (10, 50):
+        repeated = work / f"repeated_{times}.py"
+        repeated.write_text(sizes["real code, 1k lines"].read_text(encoding="utf-8") * times, encoding="utf-8")
+        sizes[f"the 1k-line file {times} times over"] = repeated
     (work / "nested.py").write_text(FASTAPI_HEADER + "x = " + "[" * 1000 + "]" * 1000 + "\n")
     (work / "literal.py").write_text(FASTAPI_HEADER + "x = [\n" + "".join(f"    {i},\n" for i in range(20_000)) + "]\n")
     (work / "flat.py").write_text(FASTAPI_HEADER + "x = [" + ", ".join(["[]"] * 1000) + "]\n")
@@ -237,6 +255,8 @@ def main() -> None:
         print(f"{name:<50} {n_lines:7d} {kib:6.0f} {seconds * 1000:8.1f} {per_line:8.2f} {per_kib / baseline:6.2f}")
     print("(vs 1k: cost per KiB of source relative to the 1k-line file)")
     shutil.rmtree(work)
+    if args.instructions:  # last: it is deterministic, so it needs no interleaving with the rest
+        subprocess.run([PYTHON, str(HERE / "instructions.py"), "--per-line", str(docs_src)], check=True)
 
 
 if __name__ == "__main__":

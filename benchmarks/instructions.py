@@ -1,0 +1,135 @@
+"""Instructions flake8 executes with and without the plugin, counted by valgrind: a figure
+that the load of a shared machine cannot move.
+
+    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~10 minutes
+
+On a shared machine two runs of the same flake8 command differ by more than the plugin
+costs, so run.py's with/without rows cannot resolve 5%. Cachegrind counts the instructions
+a process executes (flake8's workers included), and with string hashing seeded the same
+(set order decides which alternatives of tokenize's regular expressions are tried first)
+the same command gives the same count to within 0.2%. Instructions are not seconds (cache
+misses and branch mispredictions are not in them), but they are the work done, measured
+the way benchmark harnesses on noisy CI machines do.
+
+flake8 runs with ``--jobs 1``: with more, its workers are forked, and cachegrind charges
+each forked process with what its parent ran before the fork, so a sum over processes
+counts the start-up once per worker. ``--jobs 2`` splits the same per-file work between
+two processes; run.py's time rows cover it.
+
+Two more variants split what the plugin adds:
+- **no-op**: the plugin loaded but its checks skipped: its start-up, and flake8's own cost
+  of calling a plugin on each file;
+- **unreported**: the checks run but their findings dropped. With the plugin, flake8 also
+  handles the findings: on the first finding in a file that has no other, it tokenizes the
+  whole file again to map its `# noqa` comments; ``with - unreported`` is that cost.
+
+Prints a table; run.py --instructions runs it on docs_src after its own rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import FLAKE8, HERE, PYTHON, corpus, real_code_file  # noqa: E402  (this script runs from anywhere)
+
+_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def counting(which: str, targets: list[str]) -> subprocess.Popen:
+    """flake8 (``which`` variant) under cachegrind, started; its instructions come on stderr."""
+    return under_valgrind([PYTHON, "-c", FLAKE8, which, "--isolated", "--jobs", "1", "--output-file", os.devnull,
+                           *targets])
+
+
+def under_valgrind(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={os.devnull}", *command],
+        env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def instructions(process: subprocess.Popen) -> int:
+    """The instructions of a counting run."""
+    _, errors = process.communicate()
+    counts = [int(found.replace(",", "")) for found in _REFS.findall(errors)]
+    if len(counts) != 1:
+        raise SystemExit(f"valgrind reported {len(counts)} counts, not one:\n{errors[-2000:]}")
+    return counts[0]
+
+
+def measure(variants: list[str], targets: list[str]) -> dict[str, int]:
+    """Each variant counted, two at a time (the counts do not depend on the load)."""
+    counts = {}
+    for start in range(0, len(variants), 2):
+        running = [(variant, counting(variant, targets)) for variant in variants[start:start + 2]]
+        for variant, process in running:
+            counts[variant] = instructions(process)
+    return counts
+
+
+def check_instructions(path: Path) -> int:
+    """The instructions of one check of ``path`` by the engine alone, its rules already
+    expanded: engine_only.py checking it twice, less checking it once."""
+    engine = [PYTHON, str(HERE / "engine_only.py"), str(path), "--repeat"]
+    once, twice = (under_valgrind([*engine, str(n)]) for n in (1, 2))
+    return instructions(twice) - instructions(once)
+
+
+def per_line(docs_src: Path) -> None:
+    """Instructions per line on files of 1k and 50k lines: the deterministic form of run.py's rows."""
+    with tempfile.TemporaryDirectory() as scratch:
+        one_k = real_code_file(docs_src, 1000, Path(scratch) / "real_1000.py")
+        repeated = Path(scratch) / "repeated_50.py"
+        repeated.write_text(one_k.read_text(encoding="utf-8") * 50, encoding="utf-8")
+        files = {"real code, 1k lines": one_k,
+                 "real code, 50k lines": real_code_file(docs_src, 50_000, Path(scratch) / "real_50000.py"),
+                 "the 1k-line file 50 times over": repeated}
+        title = "engine alone, one warm check (valgrind)"
+        print(f"\n{title:<50} {'lines':>7} {'millions':>9} {'per line':>9} {'vs 1k':>6}")
+        baseline = None
+        for name, path in files.items():
+            count, lines = check_instructions(path), path.read_text(encoding="utf-8").count("\n")
+            baseline = baseline or count / lines
+            print(f"{name:<50} {lines:7d} {count / 1e6:9.1f} {count / lines:9.0f} {count / lines / baseline:6.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-line", action="store_true", help="also instructions per line on 1k and 50k-line files")
+    parser.add_argument("paths", nargs="*", help="what flake8 checks (default: the corpus's docs_src)")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed: no instruction counts")
+    targets = args.paths or [str(corpus()["fastapi"] / "docs_src")]
+    with tempfile.TemporaryDirectory() as scratch:  # the steady state: the rulebook read from the cache
+        empty = Path(scratch) / "empty.py"
+        empty.write_text("")
+        subprocess.run([PYTHON, "-c", FLAKE8, "with", "--isolated", str(empty)], check=False, capture_output=True)
+    counts = measure(["with", "without", "no-op", "unreported"], targets)
+    title = "flake8 --jobs 1, instructions (valgrind), " + ", ".join(Path(target).name for target in targets)
+    print(f"\n{title:<62} {'millions':>9} {'/ without':>9}")
+    base = counts["without"]
+    for which, count in counts.items():
+        print(f"{'flake8 ' + which:<62} {count / 1e6:9.1f} {count / base:9.3f}")
+    print("what the plugin adds, as a share of flake8 without it:")
+    parts = {
+        "start-up, and flake8 calling it on each file (no-op - without)": counts["no-op"] - base,
+        "its checks (unreported - no-op)": counts["unreported"] - counts["no-op"],
+        "flake8 handling its findings (with - unreported)": counts["with"] - counts["unreported"],
+    }
+    for label, added in parts.items():
+        print(f"  {label:<64} {added / base:7.3f}")
+    if args.per_line:
+        per_line(corpus()["fastapi"] / "docs_src")
+
+
+if __name__ == "__main__":
+    main()
