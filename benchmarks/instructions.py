@@ -5,9 +5,9 @@ that the load of a shared machine cannot move.
 
 On a shared machine two runs of the same flake8 command differ by more than the plugin
 costs, so run.py's with/without rows cannot resolve 5%. Cachegrind counts the instructions
-a process executes (flake8's workers included), and with string hashing seeded the same
-(set order decides which alternatives of tokenize's regular expressions are tried first)
-the same command gives the same count to within 0.2%. Instructions are not seconds (cache
+a process executes, and with string hashing seeded the same (set order decides which
+alternatives of tokenize's regular expressions are tried first) the same command gives
+the same count to within 0.3%. Instructions are not seconds (cache
 misses and branch mispredictions are not in them), but they are the work done, measured
 the way benchmark harnesses on noisy CI machines do.
 
