@@ -1,7 +1,7 @@
 """Instructions flake8 executes with and without the plugin, counted by valgrind: a figure
 that the load of a shared machine cannot move.
 
-    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~10 minutes
+    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~10 minutes, ~15 with --per-line
 
 On a shared machine two runs of the same flake8 command differ by more than the plugin
 costs, so run.py's with/without rows cannot resolve 5%. Cachegrind counts the instructions
