@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable, Generic, Optional, TypeVar, Union
+from typing import AbstractSet, Callable, Generic, Optional, TypeVar, Union
 
 from flake8_fastapi_prod.imports import BUILTINS
 
 Requirement = Union[bool, tuple]
 Texts = Callable[[str], tuple[str, ...]]  # the ways a file writes a qualified name
+Words = AbstractSet[str]  # the words of a file, read only
 T = TypeVar("T")
 
 
@@ -79,7 +80,7 @@ class TriggerIndex(Generic[T]):
         self.bits = bits
         self.words = frozenset(bits)
 
-    def passing(self, words: frozenset[str]) -> list[T]:
+    def passing(self, words: Words) -> list[T]:
         """The items all of whose trigger sets have a word among ``words``."""
         present = 0
         bits = self.bits
@@ -94,12 +95,15 @@ _WORD_BYTES = bytes(b if chr(b).isascii() and (chr(b).isalnum() or chr(b) == "_"
 _DIGITS = "0123456789"
 
 
-def words_of(text: str) -> frozenset[str]:
-    """The words of ``text`` as :data:`_WORD` finds them (plus runs that start with digits)."""
+def words_of(text: str) -> Words:
+    """The words of ``text`` as :data:`_WORD` finds them (plus runs that start with digits).
+
+    A set, not a frozenset: copying it costs as much as fixing its digits; nothing changes it."""
     words = set(text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).decode("ascii").split())
-    words.update([word.lstrip(_DIGITS) for word in words if word[0] <= "9"])  # `1if` holds `if`
-    words.discard("")
-    return frozenset(words)
+    if words and min(words) <= "9":  # digits sort first: min() in C spares the loop on half the files
+        words.update([word.lstrip(_DIGITS) for word in words if word[0] <= "9"])  # `1if` holds `if`
+        words.discard("")
+    return words
 
 
 class SourceFacts:

@@ -18,7 +18,7 @@ import ast
 from itertools import accumulate
 from typing import NamedTuple, Optional
 
-from flake8_fastapi_prod.prefilter import Requirement, Texts, call_of
+from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of
 
 # A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
 # statement holding a match, the requirements of the statements to keep for module-wide
@@ -37,7 +37,7 @@ class Regions(NamedTuple):
 
 
 def regions(
-    source: str, tree: ast.AST, reaches: list[Reach], words: frozenset[str], texts: Optional[Texts],
+    source: str, tree: ast.AST, reaches: list[Reach], words: Words, texts: Optional[Texts],
 ) -> Regions:
     """Which of ``reaches`` can match in ``source``, and the text that holds their matches:
     ``source`` with the lines of the top-level statements none of them needs made empty.
@@ -100,7 +100,7 @@ class _RunTests:
     """Requirements tested on the runs of one file: each part of a requirement only on the
     runs where the parts before it held, the rarest parts first."""
 
-    def __init__(self, runs: list[str], words: frozenset[str], texts: Optional[Texts]) -> None:
+    def __init__(self, runs: list[str], words: Words, texts: Optional[Texts]) -> None:
         self.runs = runs  # the text of each run
         self.words = words  # the file's
         self.texts = texts
