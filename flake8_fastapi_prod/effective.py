@@ -18,6 +18,7 @@ from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.expectations import example_problems
 from flake8_fastapi_prod.model import Rule, Rulebook, default_rulebook_path
 from flake8_fastapi_prod.rulebook import finalize_rule, read_rulebook_file
+from flake8_fastapi_prod.screen import Tally
 from flake8_fastapi_prod.settings import SettingError, coerce
 
 
@@ -99,7 +100,7 @@ def _apply_override(rule: Rule, fields: dict[str, Any]) -> Rule:
     changes = {key: fields[key] for key in ("message", "note", "enabled") if key in fields}
     if isinstance(changes.get("message"), str):
         changes["message"] = changes["message"].strip()
-    return replace(rule, **changes, _configs={})
+    return replace(rule, **changes, _configs={}, screen_tally=Tally())
 
 
 def _coerced_values(given: dict[str, tuple[Any, str, int]], declared: dict[str, Any], problems: list[Problem]) -> dict:

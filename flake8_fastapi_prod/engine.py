@@ -99,7 +99,13 @@ def check_source(
     for rule, _ in candidates:
         started = time.perf_counter()
         try:
-            for node in root.find_all(rule.config_for(spell)):
+            config, screen = rule.configs_for(spell)
+            if screen is not None and rule.screen_tally.worth_trying():
+                spared = root.find(screen) is None  # then the rule has no match here either
+                rule.screen_tally.record(spared)
+                if spared:
+                    continue
+            for node in root.find_all(config):
                 findings.add(_finding(rule, node))
         except BaseException as error:
             failures.append((rule.code, error))

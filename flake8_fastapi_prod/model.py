@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from flake8_fastapi_prod.imports import Spell
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import Reach
+from flake8_fastapi_prod.screen import Tally, screen
 from flake8_fastapi_prod.shorthand import expand
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -54,7 +55,8 @@ class Rule:
     triggers: tuple[frozenset[str], ...] = ()  # sets of words, one of each must occur (requirements.triggers)
     imported_names: tuple[str, ...] = ()
     reach: Reach = None  # the statements a match needs (reach.reach); None: the whole file
-    _configs: dict[tuple, dict] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
+    _configs: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
+    screen_tally: Tally = field(default_factory=Tally, repr=False, compare=False)  # how its screen fares
 
     @property
     def family(self) -> str:
@@ -62,9 +64,14 @@ class Rule:
 
     def config_for(self, spell: Spell) -> dict[str, Any]:
         """The plain ast-grep config for a file whose imports spell names as ``spell`` does."""
+        return self.configs_for(spell)[0]
+
+    def configs_for(self, spell: Spell) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+        """The plain ast-grep config for a file whose imports spell names as ``spell`` does,
+        and its screen (:mod:`flake8_fastapi_prod.screen`), if it has one."""
         key = tuple(spell(name) for name in self.imported_names)
-        config = self._configs.get(key)
-        if config is None:
+        configs = self._configs.get(key)
+        if configs is None:
             if len(self._configs) >= _MAX_CONFIGS:  # function-scoped imports make keys unique to a file
                 self._configs.clear()
             config = {"rule": expand(self.body, spell)}
@@ -72,8 +79,8 @@ class Rule:
                 config["utils"] = expand(self.utils, spell)
             if self.constraints:
                 config["constraints"] = expand(self.constraints, spell)
-            self._configs[key] = config
-        return config
+            configs = self._configs[key] = (config, screen(config))
+        return configs
 
 
 @dataclass

@@ -33,15 +33,15 @@ class PanicException(BaseException):
 
 
 current = {"source": ""}
-real_config_for, real_root = Rule.config_for, engine.SgRoot
+real_configs_for, real_root = Rule.configs_for, engine.SgRoot
 
 
-def config_for(self, spell):  # called for every rule that runs, inside the engine's try
+def configs_for(self, spell):  # called for every rule that runs, inside the engine's try
     if mode == "every-rule" and MARK in current["source"]:
         raise RuntimeError("forced failure of every rule")
     if mode == "one-rule" and self.code == "FAP202" and MARK in current["source"]:
         raise RuntimeError("forced failure of FAP202")
-    return real_config_for(self, spell)
+    return real_configs_for(self, spell)
 
 
 def root(source, language):
@@ -51,7 +51,7 @@ def root(source, language):
     return real_root(source, language)
 
 
-Rule.config_for, engine.SgRoot = config_for, root
+Rule.configs_for, engine.SgRoot = configs_for, root
 raise SystemExit(flake8.main.cli.main(argv))
 '''
 

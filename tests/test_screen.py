@@ -1,0 +1,88 @@
+"""Screens: the cheap first search the engine derives from a rule (flake8_fastapi_prod.screen)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ast_grep_py import SgRoot
+from flake8_fastapi_prod import screen as screens
+from flake8_fastapi_prod.engine import check_source
+from flake8_fastapi_prod.imports import python_tree
+from flake8_fastapi_prod.screen import Tally, screen
+from test_imports_and_prefilter import sources_to_compare
+
+EXPENSIVE = {"regex": "(?:^|[.])(?:Depends|Security|Query|Path|Header|Cookie)$"}  # ~670k instructions to build
+
+
+def config(rule: dict, **utils: dict) -> dict:
+    return {"rule": rule, **({"utils": utils} if utils else {})}
+
+
+def test_a_screen_keeps_the_conjuncts_that_are_cheap_to_compile():
+    body = {"all": [
+        {"kind": "call", "has": {"field": "function", "pattern": "execute"}},
+        {"has": {"field": "arguments", **EXPENSIVE}},
+        {"inside": {"kind": "decorated_definition", "stopBy": "end", **EXPENSIVE}},
+        {"not": {"has": {"kind": "string"}}},
+        {"matches": "in-route"},
+    ]}
+    assert screen(config(body, **{"in-route": {"kind": "function_definition"}})) == {"rule": {"all": [
+        {"kind": "call"}, {"has": {"field": "function", "pattern": "execute"}},
+    ]}}
+
+
+@pytest.mark.parametrize("body", [
+    {"kind": "call", "has": {"field": "function", "pattern": "execute"}},  # all of it is cheap: no screen needed
+    {"all": [{"kind": "call"}, EXPENSIVE]},  # a kind alone is in nearly every file
+    {"all": [{"has": {"kind": "call"}}, EXPENSIVE]},  # visits every node
+    {"all": [{"pattern": "$X"}, {"has": {"kind": "call"}}, EXPENSIVE]},  # `$X` is any node
+    {"all": [{"kind": "call", "has": {"kind": "identifier"}}, {"has": {"kind": "string"}}, {"regex": "^x"}]},  # saves too little
+    {"any": [{"kind": "call", "has": {"kind": "identifier"}}, EXPENSIVE]},  # not a conjunction
+])
+def test_no_screen_where_it_cannot_pay(body):
+    assert screen(config(body)) is None
+
+
+def test_every_match_of_a_rule_matches_its_screen(rulebook):
+    screened = 0
+    for source in sources_to_compare(rulebook):
+        root = SgRoot(source, "python").root()
+        for rule in rulebook.rules:
+            full, first = rule.configs_for(lambda name: ())
+            if first is not None and root.find_all(full):
+                assert root.find(first) is not None, (rule.code, source)
+                screened += 1
+    assert screened > 10
+
+
+@pytest.fixture
+def screens_always(monkeypatch):
+    monkeypatch.setattr(Tally, "worth_trying", lambda self: True)
+
+
+def test_screens_change_no_finding(rulebook, monkeypatch):
+    spared = []
+    record = Tally.record
+    monkeypatch.setattr(Tally, "record", lambda self, was_spared: (spared.append(was_spared), record(self, was_spared)))
+    for source in sources_to_compare(rulebook):
+        tree = python_tree(source)
+        monkeypatch.setattr(Tally, "worth_trying", lambda self: True)
+        with_screens = check_source(source, rulebook.rules, tree=tree)
+        monkeypatch.setattr(Tally, "worth_trying", lambda self: False)
+        assert check_source(source, rulebook.rules, tree=tree) == with_screens
+    assert any(spared) and not all(spared)  # the screens ran, and spared some searches but not all
+
+
+def test_a_screen_that_seldom_spares_a_search_is_dropped():
+    tally = Tally()
+    for _ in range(screens._TRIAL):
+        assert tally.worth_trying()
+        tally.record(False)
+    assert not tally.worth_trying()
+
+
+def test_a_screen_that_spares_one_search_in_eight_is_kept():
+    tally = Tally()
+    for tried in range(10 * screens._KEEP):
+        tally.record(tried % screens._KEEP == 0)
+        assert tally.worth_trying()
