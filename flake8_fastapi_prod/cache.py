@@ -99,13 +99,18 @@ def _entry(paths: list[Path], settings: dict[str, str]) -> Optional[tuple[Path, 
 def _code_stamps() -> list[str]:
     # The code that reads rulebooks and the ast-grep that checks them decide what loading
     # produces; their files' sizes and times change with any upgrade or edit.
-    package = Path(__file__).resolve().parent
-    files = sorted(package.glob("*.py")) + sorted(Path(ast_grep_py.__file__).resolve().parent.glob("*.so"))
     stamps = [f"format {_FORMAT}", __version__, sys.version]
-    for file in files:
-        status = file.stat()
-        stamps.append(f"{file.name} {status.st_size} {status.st_mtime_ns}")
+    stamps += _file_stamps(os.path.dirname(os.path.realpath(__file__)), ".py")
+    stamps += _file_stamps(os.path.dirname(os.path.realpath(ast_grep_py.__file__)), ".so")
     return stamps
+
+
+def _file_stamps(directory: str, suffix: str) -> list[str]:
+    """Name, size and time of the files in ``directory`` ending with ``suffix``, by name.
+    (os.scandir, not Path.glob: a glob compiles a regular expression in every process.)"""
+    with os.scandir(directory) as entries:
+        found = sorted((entry.name, entry.stat()) for entry in entries if entry.name.endswith(suffix))
+    return [f"{name} {status.st_size} {status.st_mtime_ns}" for name, status in found]
 
 
 def _data_from_rulebook(rulebook: Rulebook) -> dict[str, Any]:
