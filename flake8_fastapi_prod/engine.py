@@ -72,7 +72,7 @@ def check_source(
             # imports could only guess (an exemption for an imported name would be missed).
             candidates = [(rule, rest) for rule, rest in candidates if not rule.imported_names]
         else:
-            facts.texts = imports.texts
+            facts.know_imports(imports)
             candidates = _passing(candidates, facts, timings)  # now with the imports read
         if not candidates:
             return []
@@ -80,8 +80,8 @@ def check_source(
     visible = None
     if tree is not None:  # the top-level statements that can hold a match, by Python's tree
         reaches = [rule.reach for rule, _ in candidates]
-        texts = imports.texts if imports is not None else None
-        visible, reached = regions(source, tree, reaches, facts.words, texts)
+        texts, spellable = (imports.texts, imports.spellable) if imports is not None else (None, None)
+        visible, reached = regions(source, tree, reaches, facts.words, texts, spellable)
         candidates = [candidate for candidate, can_match in zip(candidates, reached) if can_match]
         if not candidates:
             if timings is not None:

@@ -63,7 +63,7 @@ def _fix_rule(source: str, rule: Rule) -> tuple[str, list[Finding]]:
     imports = _imports_of(source)
     if imports is None:
         return source, []  # Python cannot parse the file: no fix is certain
-    facts.texts = imports.texts
+    facts.know_imports(imports)
     if not holds(rule.requirement, facts):
         return source, []
     root = _tree_of(source)

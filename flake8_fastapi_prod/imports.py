@@ -21,6 +21,7 @@ from typing import Callable, Iterator, NamedTuple, Optional
 from ast_grep_py import SgNode
 
 BUILTINS = "builtins."
+_BUILTINS_MODULE = BUILTINS.rstrip(".")
 
 # A function's range as ast-grep counts it: (start line, start column, end line, end column), 0-based.
 Range = tuple[int, int, int, int]
@@ -101,13 +102,33 @@ class Imports:
 
         return spell
 
-    def _spell(self, qualified: str) -> list[tuple[str, Optional[FunctionStart]]]:
+    def spellable(self, names: tuple[str, ...]) -> list[str]:
+        """The names among ``names`` that this file may spell (the others have no
+        :meth:`texts`): a name is spelled through the binding of one of its prefixes, a star
+        import of its module, or as a builtin. One set intersection instead of a lookup of
+        every prefix of every name: a rule lists up to ~80 names, a file binds a few."""
+        by_target = self._index()
+        by_prefix = _names_by_prefix(names)
+        found = [name for prefix in by_prefix.keys() & by_target.keys() for name in by_prefix[prefix]]
+        if self.star_modules or _BUILTINS_MODULE in by_prefix:
+            found += [
+                name for name in names
+                if name.startswith(BUILTINS) or name.rpartition(".")[0] in self.star_modules
+            ]
+        return found
+
+    def _index(self) -> dict[str, list[tuple[int, Binding]]]:
         if self._by_target is None:  # rules ask for dozens of names: look bindings up, do not scan them
             self._by_target = {}
             for index, binding in enumerate(self.bindings):
                 self._by_target.setdefault(binding.qualified, []).append((index, binding))
             self._locals = {binding.local for binding in self.bindings}
             self._roots = {binding.qualified.partition(".")[0] for binding in self.bindings}
+        return self._by_target
+
+    def _spell(self, qualified: str) -> list[tuple[str, Optional[FunctionStart]]]:
+        self._index()
+        assert self._by_target is not None
         if qualified.partition(".")[0] not in self._roots and not self.star_modules and not qualified.startswith(BUILTINS):
             return []  # most names a rulebook asks for are from libraries the file never imports
         found: list[tuple[int, str, Optional[FunctionStart]]] = []
@@ -128,6 +149,25 @@ class Imports:
             if "." not in bare and bare not in self._locals:
                 spelled.append((bare, None))
         return spelled
+
+
+_BY_PREFIX: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+
+
+def _names_by_prefix(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each dotted prefix of ``names`` (`a`, `a.b`, `a.b.c`), with the names it starts;
+    ``builtins.`` names under `builtins`. Kept per tuple of names: rules ask with the same ones."""
+    index = _BY_PREFIX.get(names)
+    if index is None:
+        grouped: dict[str, list[str]] = {}
+        for name in names:
+            end = 0
+            while end != len(name):
+                end = name.find(".", end + 1)
+                end = len(name) if end == -1 else end
+                grouped.setdefault(name[:end], []).append(name)
+        index = _BY_PREFIX[names] = {prefix: tuple(found) for prefix, found in grouped.items()}
+    return index
 
 
 def read_imports(tree: ast.AST) -> Imports:

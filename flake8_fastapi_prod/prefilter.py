@@ -31,7 +31,7 @@ import re
 from functools import lru_cache
 from typing import AbstractSet, Callable, Generic, Optional, TypeVar, Union
 
-from flake8_fastapi_prod.imports import BUILTINS
+from flake8_fastapi_prod.imports import BUILTINS, Imports
 
 Requirement = Union[bool, tuple]
 Texts = Callable[[str], tuple[str, ...]]  # the ways a file writes a qualified name
@@ -110,19 +110,31 @@ class SourceFacts:
     """What the prefilter knows of one file (or of one statement of a file, see
     :mod:`flake8_fastapi_prod.regions`): its text, its words and, once read, its imports."""
 
-    __slots__ = ("text", "words", "texts", "whole_file")
+    __slots__ = ("text", "words", "texts", "spellable", "whole_file")
 
     def __init__(self, text: str, texts: Optional[Texts] = None, whole_file: bool = True) -> None:
         self.text = text
         self.words = words_of(text)
         self.texts = texts  # set once the file's imports are read
+        self.spellable: Optional[Callable[[tuple[str, ...]], list[str]]] = None  # the same
         self.whole_file = whole_file  # a statement does not hold the file's imports
+
+    def know_imports(self, imports: Imports) -> None:
+        """From now on, judge imports by what the file imports, not by its words."""
+        self.texts = imports.texts
+        self.spellable = imports.spellable
 
     def uses_import(self, names: tuple[str, ...], called: bool = False) -> bool:
         """Whether the file imports one of ``names`` and uses it (its last segment occurs),
         or, if ``called``, calls it (a spelling of it is followed by `(`). Before the imports
         are read: whether it could, judged from the words alone."""
         words = self.words
+        if self.texts is not None and self.spellable is not None:
+            for name in self.spellable(names):  # most files can spell none of a rule's names
+                for text in self.texts(name):
+                    if text.rpartition(".")[2] in words and (not called or call_of(text).search(self.text)):
+                        return True
+            return False
         by_last = _names_by_last_segment(names)
         for last in words.intersection(by_last):  # rules list dozens of names; files use few
             for first, name in by_last[last]:

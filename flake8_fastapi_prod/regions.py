@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from itertools import accumulate
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of
 
@@ -38,20 +38,22 @@ class Regions(NamedTuple):
 
 def regions(
     source: str, tree: ast.AST, reaches: list[Reach], words: Words, texts: Optional[Texts],
+    spellable: Optional[Callable[[tuple[str, ...]], list[str]]] = None,
 ) -> Regions:
     """Which of ``reaches`` can match in ``source``, and the text that holds their matches:
     ``source`` with the lines of the top-level statements none of them needs made empty.
 
     ``tree`` is Python's syntax tree of ``source``, ``words`` its words (a word the file
     lacks is in none of its statements), ``texts`` the file's spellings of imported names
-    (None when no rule needs imports)."""
+    (None when no rule needs imports) and ``spellable`` which of some names it spells
+    (:meth:`Imports.spellable <flake8_fastapi_prod.imports.Imports.spellable>`)."""
     if "\r" in source or all(one is None for one in reaches):  # lines as Python counts them: `\n` only
         return Regions(None, [True] * len(reaches))
     lines = source.split("\n")
     runs = _runs(getattr(tree, "body", []), len(lines))
     line_offsets = list(accumulate(map(len, lines), initial=0))  # line i starts at line_offsets[i] + i
     texts_of_runs = [source[line_offsets[start] + start:line_offsets[end] + end] for start, end in runs]
-    tests = _RunTests(texts_of_runs, words, texts)
+    tests = _RunTests(texts_of_runs, words, texts, spellable)
     every = frozenset(range(len(runs)))
     kept: set[int] = set()
     reached = []
@@ -100,10 +102,14 @@ class _RunTests:
     """Requirements tested on the runs of one file: each part of a requirement only on the
     runs where the parts before it held, the rarest parts first."""
 
-    def __init__(self, runs: list[str], words: Words, texts: Optional[Texts]) -> None:
+    def __init__(
+        self, runs: list[str], words: Words, texts: Optional[Texts],
+        spellable: Optional[Callable[[tuple[str, ...]], list[str]]] = None,
+    ) -> None:
         self.runs = runs  # the text of each run
         self.words = words  # the file's
         self.texts = texts
+        self.spellable = spellable
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
 
@@ -157,7 +163,8 @@ class _RunTests:
         found = self._spellings.get(names)
         if found is None:
             assert self.texts is not None
-            found = self._spellings[names] = tuple(dict.fromkeys(t for name in names for t in self.texts(name)))
+            spelled = self.spellable(names) if self.spellable is not None else names  # most are not
+            found = self._spellings[names] = tuple(dict.fromkeys(t for name in spelled for t in self.texts(name)))
         return found
 
 

@@ -357,3 +357,31 @@ def test_configs_kept_per_rule_stay_bounded_over_a_large_tree():
         config = rule.config_for(lambda name, line=line: (Spelling("sleep", (line, 0, line + 1, 0)),))
         assert config["rule"]["all"][0]["any"][0]["inside"]["range"]["start"]["line"] == line
     assert 0 < len(rule._configs) <= 256
+
+
+@pytest.mark.parametrize("source", [
+    "from pydantic import BaseModel\nfrom typing import Optional\n",  # pydantic, but none of its typing names
+    "import pydantic\nx: pydantic.Optional[int]\n",  # a prefix bound: every pydantic name may be spelled
+    "from os.path import *\nfrom time import sleep as nap\n",  # a star import; an alias
+    "print = log\n",  # a builtin rebound
+])
+def test_spellable_names_are_those_a_file_can_spell(source):
+    imports = read_source_imports(source)
+    names = ("pydantic.Optional", "pydantic.typing.Optional", "os.path.join", "os.getcwd", "time.sleep",
+             "builtins.print", "builtins.open", "fastapi.FastAPI")
+    spelled = {name for name in names if imports.texts(name)}
+    assert spelled <= set(imports.spellable(names))
+    assert "fastapi.FastAPI" not in imports.spellable(names)  # nothing binds fastapi: never a candidate
+
+
+def test_spellable_is_a_superset_of_spelled_names_on_every_example(rulebook):
+    checked = 0
+    for source in sources_to_compare(rulebook):
+        imports = read_source_imports(source)
+        if imports is None:
+            continue
+        for rule in rulebook.rules:
+            names = tuple(rule.imported_names)
+            assert {name for name in names if imports.texts(name)} <= set(imports.spellable(names)), rule.code
+            checked += 1
+    assert checked > 1000
