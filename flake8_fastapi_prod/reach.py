@@ -11,6 +11,11 @@ statement before tree-sitter parses the file: the statements left keep their lin
 columns, and every node in them keeps its ancestors, its descendants, its siblings and what
 a module-wide search finds, so each rule finds the same matches.
 
+A rule whose matches run at import time (its node is inside the module with no function in
+between, and cannot hold a function itself) needs its words outside the functions of the
+file: the engine's rules for engines and clients made at import time skip modules that
+create them only inside functions, which is most of application code.
+
 A rule whose result can depend on statements it cannot name has no reach, and a file any
 such rule runs on is parsed whole: a test of the module's own text or pattern, the top-level
 statement right before or after another (`precedes`/`follows` without `stopBy: end`), a
@@ -23,7 +28,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement
-from flake8_fastapi_prod.regions import Reach
+from flake8_fastapi_prod.regions import IMPORT_TIME, Reach
 from flake8_fastapi_prod.requirements import all_of, any_of, called_requirement, own_requirements
 from flake8_fastapi_prod.shorthand import IMPORTED
 
@@ -53,6 +58,8 @@ def reach(rule: Any, utils: dict[str, Any], constraints: dict[str, Any]) -> Reac
     where = walker.placed(rule, _EITHER) if isinstance(rule, dict) else _EITHER
     if where == _MODULE:
         statement = False  # only the module matches: no statement holds a match
+    elif walker.at_import_time_only(rule):
+        statement = (IMPORT_TIME, statement)
     return statement, tuple(dict.fromkeys(walker.contexts)), where in (_MODULE, _EITHER)
 
 
@@ -189,6 +196,17 @@ class _Walker:
             found = _narrowed(found, self._kinds(self.utils.get(name), seen | {name}))
         return found
 
+    def at_import_time_only(self, rule: Any) -> bool:
+        """Whether every match of ``rule`` is outside function bodies, and so is all it tests
+        below its node: the rule says its node is inside the module with no function in
+        between (``inside: {kind: module, stopBy: {kind: function_definition}}``, or an
+        ``any`` that holds that kind), and its node is of kinds that cannot hold a function.
+        Then the words a match needs must occur outside the bodies of the file's functions."""
+        kinds = self._kinds(rule, frozenset())
+        if kinds is None or kinds & _MAY_HOLD_A_FUNCTION:
+            return False
+        return self._said_of_node(rule, _confined_to_import_time)
+
     def _never_module(self, rule: Any) -> bool:
         """Whether ``rule`` cannot match the module: it names another kind, a parent or a
         sibling, a field, an imported name, or a pattern that is more than a metavariable."""
@@ -222,6 +240,25 @@ def _excludes_the_module(rule: dict) -> bool:
     if isinstance(rule.get("kind"), str) and rule["kind"] != "module":
         return True
     return isinstance(rule.get("has"), dict) and "field" in rule["has"]  # the module has no fields
+
+
+# The kinds of tree-sitter-python nodes that can hold a function definition.
+_MAY_HOLD_A_FUNCTION = frozenset({
+    "module", "block", "function_definition", "decorated_definition", "class_definition",
+    "if_statement", "elif_clause", "else_clause", "for_statement", "while_statement", "try_statement",
+    "except_clause", "except_group_clause", "finally_clause", "with_statement", "match_statement",
+    "case_clause", "ERROR",
+})
+
+
+def _confined_to_import_time(rule: dict) -> bool:
+    inside = rule.get("inside")
+    if not isinstance(inside, dict) or inside.get("kind") != "module" or inside.keys() - {"kind", "stopBy"}:
+        return False
+    stop_by = inside.get("stopBy")
+    if isinstance(stop_by, dict) and stop_by.keys() == {"any"} and isinstance(stop_by["any"], list):
+        return {"kind": "function_definition"} in stop_by["any"]
+    return stop_by == {"kind": "function_definition"}
 
 
 def _narrowed(found: Optional[set[str]], kinds: Optional[set[str]]) -> Optional[set[str]]:

@@ -24,6 +24,9 @@ from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of
 # statement holding a match, the requirements of the statements to keep for module-wide
 # searches, whether the module itself may be a match; None when the rule sees the whole file.
 Reach = Optional[tuple[Requirement, tuple[Requirement, ...], bool]]
+# `(IMPORT_TIME, requirement)`: the requirement holds outside the bodies of the file's functions
+# (a rule whose matches run at import time, reach.at_import_time_only).
+IMPORT_TIME = "import_time"
 
 _MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines: fewer, as sound
 _MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work
@@ -53,7 +56,7 @@ def regions(
     runs = _runs(getattr(tree, "body", []), len(lines))
     line_offsets = list(accumulate(map(len, lines), initial=0))  # line i starts at line_offsets[i] + i
     texts_of_runs = [source[line_offsets[start] + start:line_offsets[end] + end] for start, end in runs]
-    tests = _RunTests(texts_of_runs, words, texts, spellable)
+    tests = _RunTests(texts_of_runs, words, texts, spellable, lambda: _import_time_texts(tree, lines, runs))
     every = frozenset(range(len(runs)))
     kept: set[int] = set()
     reached = []
@@ -98,6 +101,20 @@ def _runs(statements: list[ast.stmt], line_count: int) -> list[tuple[int, int]]:
     return runs
 
 
+def _import_time_texts(tree: ast.AST, lines: list[str], runs: list[tuple[int, int]]) -> list[str]:
+    """The text of each run with its functions (at the top level and in top-level classes)
+    made empty from their ``def`` on: what a rule that stops at a function definition sees
+    of the module. Their decorators stay: they are outside the function definition."""
+    kept = list(lines)
+    for statement in getattr(tree, "body", []):
+        members = statement.body if isinstance(statement, ast.ClassDef) else [statement]
+        for member in members:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start, end = member.lineno - 1, member.end_lineno or member.lineno  # `def` is below its decorators
+                kept[start:end] = [""] * (end - start)
+    return ["\n".join(kept[start:end]) for start, end in runs]
+
+
 class _RunTests:
     """Requirements tested on the runs of one file: each part of a requirement only on the
     runs where the parts before it held, the rarest parts first."""
@@ -105,11 +122,14 @@ class _RunTests:
     def __init__(
         self, runs: list[str], words: Words, texts: Optional[Texts],
         spellable: Optional[Callable[[tuple[str, ...]], list[str]]] = None,
+        import_time_runs: Optional[Callable[[], list[str]]] = None,
     ) -> None:
         self.runs = runs  # the text of each run
         self.words = words  # the file's
         self.texts = texts
         self.spellable = spellable
+        self._import_time_runs = import_time_runs  # made when a rule first needs them
+        self._import_time: Optional[_RunTests] = None
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
 
@@ -127,6 +147,12 @@ class _RunTests:
             return where if need else frozenset()
         kind, value = need
         runs = self.runs
+        if kind == IMPORT_TIME:
+            if self._import_time_runs is None:
+                return self._holding(value, where)
+            if self._import_time is None:
+                self._import_time = _RunTests(self._import_time_runs(), self.words, self.texts, self.spellable)
+            return self._import_time.holding(value, where)
         if kind == "all":
             for part in sorted(value, key=_rarity):
                 where = self.holding(part, where)
@@ -170,7 +196,7 @@ class _RunTests:
 
 # Which parts of an `all` to test first: names the file imports are rare in its statements,
 # keywords and `@` are everywhere.
-_RARITY = {"call": 0, "import": 1, "all": 2, "any": 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
+_RARITY = {"call": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
 
 
 def _rarity(part: Requirement) -> int:

@@ -151,3 +151,44 @@ def test_a_constraint_that_searches_the_module_keeps_what_it_can_find():
 def test_a_top_level_neighbour_up_to_a_stop_has_no_reach():
     body = {"kind": "expression_statement", "follows": {"kind": "import_statement", "stopBy": {"kind": "function_definition"}}}
     assert reach(body, {}, {}) is None
+
+
+AT_IMPORT_TIME = {
+    "kind": "call",
+    "has": {"field": "function", "pattern": "connect"},
+    "inside": {"kind": "module", "stopBy": {"any": [{"kind": "function_definition"}, {"kind": "lambda"}]}},
+}
+
+
+def test_a_rule_confined_to_import_time_needs_its_words_outside_functions():
+    statement, _, _ = reach(in_written_order(AT_IMPORT_TIME), {}, {})
+    assert statement == ("import_time", ("word", "connect"))
+
+
+@pytest.mark.parametrize("body", [
+    # the node may be a function, whose body is below it
+    {**AT_IMPORT_TIME, "kind": "function_definition"},
+    {key: value for key, value in AT_IMPORT_TIME.items() if key != "kind"},
+    # a stop that lets the search climb out of a function
+    {**AT_IMPORT_TIME, "inside": {"kind": "module", "stopBy": {"kind": "lambda"}}},
+    {**AT_IMPORT_TIME, "inside": {"kind": "module", "stopBy": {"kind": "function_definition", "regex": "^async"}}},
+    {**AT_IMPORT_TIME, "inside": {"kind": "module", "stopBy": "end"}},
+])
+def test_other_rules_are_not_confined_to_import_time(body):
+    statement, _, _ = reach(in_written_order(body), {}, {})
+    assert statement[0] != "import_time"
+
+
+def test_a_rule_confined_to_import_time_skips_function_bodies_but_not_decorators(monkeypatch):
+    rule = rule_of(AT_IMPORT_TIME)
+    in_functions = (
+        "import db\n\n\ndef open_db(conn=connect()):\n    return connect()\n" + PADDING
+        + "class Store:\n    async def load(self):\n        return connect()\n"
+    )
+    parsed = parsed_texts(monkeypatch)
+    assert found_lines(in_functions, [rule]) == []
+    assert parsed == []  # no statement can hold a match: not parsed at all
+    decorated = "import db\n" + PADDING + "@register(connect())\ndef handler():\n    pass\n"
+    assert found_lines(decorated, [rule]) == [22]
+    at_module_level = in_functions + PADDING + "pool = connect()\n"
+    assert found_lines(at_module_level, [rule]) == [at_module_level.count("\n")]
