@@ -11,6 +11,8 @@ formula over:
 - ``("text", s)``: ``s`` occurs anywhere (the leading words of other regexes, ``@``);
 - ``("import", names)``: the file imports one of these qualified names and uses it;
 - ``("call", names)``: the same, and calls it (a call whose function is ``imported:``);
+- ``("method", words)``: a method call of one of ``words``, `x.name(` (a call whose
+  function's attribute is one of some names);
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -155,6 +157,14 @@ class SourceFacts:
 _TRIVIA = r"(?:\s|\\\r?\n|#[^\n]*\n)*"
 
 
+@lru_cache(maxsize=256)
+def method_call_of(names: frozenset[str]) -> re.Pattern:
+    """Where the text may call a method named one of ``names``: `.`, the name, `(`, with
+    spaces, comments and line breaks between (`x . name (` too)."""
+    alternatives = "|".join(map(re.escape, sorted(names)))
+    return re.compile(rf"\.{_TRIVIA}(?:{alternatives}){_TRIVIA}\(")
+
+
 @lru_cache(maxsize=1024)
 def call_of(spelling: str) -> re.Pattern:
     """Where the text may call ``spelling`` (`t.sleep` in `t . sleep (1)` too). No `\\b` in
@@ -199,6 +209,8 @@ def holds(req: Requirement, facts: SourceFacts) -> bool:
         return value <= facts.words
     if kind == "text":
         return value in facts.text
+    if kind == "method":
+        return not facts.words.isdisjoint(value) and method_call_of(value).search(facts.text) is not None
     if kind == "import":
         return facts.uses_import(value)
     if kind == "call":

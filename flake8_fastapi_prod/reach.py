@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import IMPORT_TIME, Reach
-from flake8_fastapi_prod.requirements import all_of, any_of, called_requirement, own_requirements
+from flake8_fastapi_prod.requirements import all_of, any_of, has_requirement, own_requirements
 from flake8_fastapi_prod.shorthand import IMPORTED
 
 # Where a node of the rule can be: the module itself; in a top-level statement (the
@@ -118,7 +118,7 @@ class _Walker:
                 parts.append(self._related(rule, key, rule[key], where))
         for sub in rule.get("all") or ():
             if isinstance(sub, dict) and sub.keys() == {"has"} and where != _MODULE:
-                parts.append(called_requirement(rule, sub["has"]) or self._related(sub, "has", sub["has"], where))
+                parts.append(has_requirement(rule, sub["has"], lambda has: self._related(sub, "has", has, where)))
             else:
                 parts.append(self.at(sub, where))
         if isinstance(rule.get("any"), list):
@@ -140,7 +140,7 @@ class _Walker:
                 self._stop_by(stop_by, _STATEMENT)
                 return True
             self._stop_by(stop_by, _BELOW)
-            return called_requirement(rule, related) or self.at(related, _BELOW)
+            return has_requirement(rule, related, lambda has: self.at(has, _BELOW))
         if key == "inside":
             if where == _MODULE:
                 return True  # the module has no ancestors: never matches, whatever the file

@@ -18,7 +18,7 @@ import ast
 from itertools import accumulate
 from typing import Callable, NamedTuple, Optional
 
-from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of
+from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of, method_call_of
 
 # A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
 # statement holding a match, the requirements of the statements to keep for module-wide
@@ -176,6 +176,11 @@ class _RunTests:
             return frozenset(i for i in where if all(_has_word(runs[i], word) for word in value))
         if kind == "text":
             return frozenset(i for i in where if value in runs[i])
+        if kind == "method":
+            if self.words.isdisjoint(value):
+                return frozenset()
+            method = method_call_of(value)
+            return frozenset(i for i in where if method.search(runs[i]))
         if self.texts is None:  # `import` or `call` with no imports read: anything may be imported
             return where
         spellings = self._spelled(value)
@@ -196,7 +201,7 @@ class _RunTests:
 
 # Which parts of an `all` to test first: names the file imports are rare in its statements,
 # keywords and `@` are everywhere.
-_RARITY = {"call": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
+_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
 
 
 def _rarity(part: Requirement) -> int:

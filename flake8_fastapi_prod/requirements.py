@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement, first_and_last
 from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_names
@@ -38,12 +38,11 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         return True
     parts = own_requirements(rule)
     conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
+    derive = lambda related: requirement(related, utils, _seen)  # noqa: E731
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
-        called = called_requirement(rule, rule.get(key)) if key == "has" else None
-        parts.append(called or requirement(rule.get(key), utils, _seen))
+        parts.append(has_requirement(rule, rule.get(key), derive) if key == "has" else derive(rule.get(key)))
     for sub in conjuncts:
-        called = called_requirement(rule, sub["has"]) if _only_has(sub) else None
-        parts.append(called or requirement(sub, utils, _seen))
+        parts.append(has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub))
     if isinstance(rule.get("any"), list):
         parts.append(any_of([requirement(sub, utils, _seen) for sub in rule["any"]]))
     name = rule.get("matches")
@@ -76,14 +75,62 @@ def _only_has(sub: Any) -> bool:
     return isinstance(sub, dict) and sub.keys() == {"has"}
 
 
+def has_requirement(rule: dict[str, Any], has: Any, derive: Callable[[Any], Requirement]) -> Requirement:
+    """What ``rule``'s ``has`` needs: ``derive(has)``, or more where ``rule`` is a call and
+    ``has`` says what its function is (:func:`called_requirement`, :func:`method_requirement`)."""
+    called = called_requirement(rule, has)
+    if called is not None:
+        return called
+    method = method_requirement(rule, has)
+    return derive(has) if method is None else all_of([derive(has), method])
+
+
+def _is_call(rule: dict[str, Any]) -> bool:
+    conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
+    return rule.get("kind") == "call" or {"kind": "call"} in conjuncts
+
+
 def called_requirement(rule: dict[str, Any], has: Any) -> Optional[tuple]:
     """On a call, ``has: {field: function, imported: names}`` says the call's function is one
     of ``names``: the file must import one and call it, its spelling followed by `(`. None
     for any other ``has``."""
-    conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
-    is_call = rule.get("kind") == "call" or {"kind": "call"} in conjuncts
-    if is_call and isinstance(has, dict) and has.keys() == {"field", IMPORTED} and has["field"] == "function":
+    if _is_call(rule) and isinstance(has, dict) and has.keys() == {"field", IMPORTED} and has["field"] == "function":
         return ("call", tuple(imported_names(has[IMPORTED])))
+    return None
+
+
+def method_requirement(rule: dict[str, Any], has: Any) -> Optional[tuple]:
+    """On a call, ``has: {field: function, has: {field: attribute, pattern: name}}`` (the
+    inner ``has`` possibly among the function's ``all``, the pattern possibly an ``any`` of
+    names) says the call is a method call, ``x.name(...)``: the file must hold a `.`, the
+    name and a `(`, with only spaces, comments and line breaks between them. None for any
+    other ``has``."""
+    if not (_is_call(rule) and isinstance(has, dict) and has.get("field") == "function"):
+        return None
+    inner = [has.get("has")] + [sub["has"] for sub in has.get("all") or () if _only_has(sub)]
+    for attribute in inner:
+        names = _attribute_names(attribute)
+        if names:
+            return ("method", frozenset(names))
+    return None
+
+
+def _attribute_names(attribute: Any) -> Optional[list[str]]:
+    """The names ``{field: attribute, pattern: name}`` or ``{field: attribute, any: [{pattern:
+    name}, ...]}`` allows; None for anything else."""
+    if not isinstance(attribute, dict) or attribute.get("field") != "attribute":
+        return None
+    if attribute.keys() == {"field", "pattern"}:
+        options: Any = [attribute]
+    elif attribute.keys() == {"field", "any"}:
+        options = attribute["any"]
+    else:
+        return None
+    if not isinstance(options, list) or not options:
+        return None
+    names = [option.get("pattern") if isinstance(option, dict) and option.keys() == {"pattern"} else None for option in options]
+    if all(isinstance(name, str) and _WORD.fullmatch(name.strip()) for name in names):
+        return [name.strip() for name in names]
     return None
 
 
@@ -199,7 +246,7 @@ def _combine(parts: list[Requirement], kind: str, words_kind: str, decisive: boo
     return merged[0] if len(merged) == 1 else (kind, tuple(merged))
 
 
-_COSTS = {"word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4}
+_COSTS = {"word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4, "method": 4}
 
 
 def _cost(part: tuple) -> int:
@@ -221,6 +268,8 @@ def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
         return (value,)
     if kind == "all_words":
         return tuple(frozenset([word]) for word in sorted(value))
+    if kind == "method":  # `x.name(`: one of the names is a word
+        return (value,)
     if kind in ("import", "call"):  # every use writes the name's last segment, every import its module's first
         firsts, lasts = zip(*map(first_and_last, value))
         return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))

@@ -385,3 +385,30 @@ def test_spellable_is_a_superset_of_spelled_names_on_every_example(rulebook):
             assert {name for name in names if imports.texts(name)} <= set(imports.spellable(names)), rule.code
             checked += 1
     assert checked > 1000
+
+
+METHOD_CALL = {"kind": "call", "has": {"field": "function", "all": [
+    {"has": {"field": "attribute", "any": [{"pattern": "dict"}, {"pattern": "json"}]}},
+    {"has": {"field": "object", "kind": "identifier"}},
+]}}
+
+
+def test_a_method_call_needs_a_dot_the_name_and_a_parenthesis():
+    assert requirement(METHOD_CALL, {}) == ("all", (
+        ("any_word", frozenset({"dict", "json"})), ("method", frozenset({"dict", "json"})),
+    ))
+    assert triggers(requirement(METHOD_CALL, {})) == (frozenset({"dict", "json"}),)
+
+
+@pytest.mark.parametrize(("text", "holds_there"), [
+    ("item.dict()", True),
+    ("item . json (indent=2)", True),
+    ("(item.\n    dict  # why\n  ())", True),
+    ("user_dict = dict(db[name])", False),  # the word, but no method call of it
+    ("fields: dict[str, int] = item.dict", False),  # the attribute, not called
+    ("item.dictionary()", False),
+])
+def test_a_method_call_requirement_holds_only_where_the_method_is_called(text, holds_there):
+    assert holds(requirement(METHOD_CALL, {}), SourceFacts(text)) is holds_there
+    root = SgRoot(text, "python").root()
+    assert bool(root.find_all({"rule": METHOD_CALL})) is holds_there  # ast-grep agrees
