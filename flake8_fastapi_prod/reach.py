@@ -11,6 +11,12 @@ statement before tree-sitter parses the file: the statements left keep their lin
 columns, and every node in them keeps its ancestors, its descendants, its siblings and what
 a module-wide search finds, so each rule finds the same matches.
 
+The statement of a match needs, besides its own words, that each module-wide search the
+rule makes finds a statement somewhere in the file (``("somewhere", requirement)``): judged
+per alternative of the rule, this is sharper than the file's prefilter, which judges the
+words of the whole file (FAP106's session-factory alternative needs a `sessionmaker` call
+somewhere, and its other alternatives their own calls at import time).
+
 A rule whose matches run at import time (its node is inside the module with no function in
 between, and cannot hold a function itself) needs its words outside the functions of the
 file: the engine's rules for engines and clients made at import time skip modules that
@@ -28,7 +34,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement
-from flake8_fastapi_prod.regions import IMPORT_TIME, Reach
+from flake8_fastapi_prod.regions import IMPORT_TIME, SOMEWHERE, Reach
 from flake8_fastapi_prod.requirements import all_of, any_of, has_requirement, own_requirements
 from flake8_fastapi_prod.shorthand import IMPORTED
 
@@ -127,7 +133,7 @@ class _Walker:
             self.at(rule["not"], where)  # sound or not, its words need not occur
         if isinstance(rule.get("matches"), str):
             parts.append(self._util(rule["matches"], where))
-        return all_of(parts) if where != _MODULE else True
+        return all_of(parts)  # on the module: what its module-wide searches need somewhere
 
     def _related(self, rule: dict, key: str, related: Any, where: str) -> Requirement:
         if not isinstance(related, dict):
@@ -135,10 +141,12 @@ class _Walker:
         stop_by = related.get("stopBy")
         if key == "has":
             if where == _MODULE:
-                # A module-wide search: every statement where it could find its node is kept.
-                self.contexts.append(self.at(related, _STATEMENT))
+                # A module-wide search: every statement where it could find its node is kept,
+                # and one of them must be in the file for the search to find anything.
+                context = self.at(related, _STATEMENT)
+                self.contexts.append(context)
                 self._stop_by(stop_by, _STATEMENT)
-                return True
+                return (SOMEWHERE, context) if context is not True else True
             self._stop_by(stop_by, _BELOW)
             return has_requirement(rule, related, lambda has: self.at(has, _BELOW))
         if key == "inside":
@@ -147,7 +155,7 @@ class _Walker:
             self._stop_by(stop_by, _EITHER)
             placed = self.placed(related, _EITHER)
             found = self.at(related, _EITHER)
-            return found if placed != _EITHER and placed != _MODULE else True
+            return found if placed != _EITHER else True  # in the module: what it needs somewhere
         # precedes / follows: siblings
         if where == _MODULE:
             return True  # the module has no siblings

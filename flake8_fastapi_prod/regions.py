@@ -27,6 +27,9 @@ Reach = Optional[tuple[Requirement, tuple[Requirement, ...], bool]]
 # `(IMPORT_TIME, requirement)`: the requirement holds outside the bodies of the file's functions
 # (a rule whose matches run at import time, reach.at_import_time_only).
 IMPORT_TIME = "import_time"
+# `(SOMEWHERE, requirement)`: some run of the file meets the requirement (a module-wide search
+# finds what it looks for in some top-level statement).
+SOMEWHERE = "somewhere"
 
 _MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines: fewer, as sound
 _MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work
@@ -130,6 +133,7 @@ class _RunTests:
         self.spellable = spellable
         self._import_time_runs = import_time_runs  # made when a rule first needs them
         self._import_time: Optional[_RunTests] = None
+        self._whole_file = self  # the tests on every line of the file (see IMPORT_TIME)
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
 
@@ -152,7 +156,11 @@ class _RunTests:
                 return self._holding(value, where)
             if self._import_time is None:
                 self._import_time = _RunTests(self._import_time_runs(), self.words, self.texts, self.spellable)
+                self._import_time._whole_file = self
             return self._import_time.holding(value, where)
+        if kind == SOMEWHERE:  # a module-wide search looks at every line, functions included
+            whole = self._whole_file
+            return where if whole.holding(value, frozenset(range(len(whole.runs)))) else frozenset()
         if kind == "all":
             for part in sorted(value, key=_rarity):
                 where = self.holding(part, where)
@@ -201,7 +209,7 @@ class _RunTests:
 
 # Which parts of an `all` to test first: names the file imports are rare in its statements,
 # keywords and `@` are everywhere.
-_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
+_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, SOMEWHERE: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
 
 
 def _rarity(part: Requirement) -> int:

@@ -246,7 +246,10 @@ def _combine(parts: list[Requirement], kind: str, words_kind: str, decisive: boo
     return merged[0] if len(merged) == 1 else (kind, tuple(merged))
 
 
-_COSTS = {"word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4, "method": 4}
+_COSTS = {
+    "word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4, "method": 4,
+    "somewhere": 5, "import_time": 5,  # the regions' (a search of every top-level statement; a wrapper)
+}
 
 
 def _cost(part: tuple) -> int:

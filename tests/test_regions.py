@@ -52,8 +52,10 @@ def test_a_rule_inside_one_statement_needs_that_statements_words():
 def test_a_module_wide_search_names_the_statements_it_may_find():
     body = in_written_order({"kind": "call", "pattern": "app.get($$$)", **ROUTE_MODULE})
     statement, contexts, _ = reach(body, {}, {})
-    assert statement == ("all_words", frozenset({"app", "get"}))
-    assert contexts == (("all_words", frozenset({"import", "fastapi"})),)
+    fastapi_import = ("all_words", frozenset({"import", "fastapi"}))
+    # the statement of a match, and somewhere in the file, the statement the search finds
+    assert statement == ("all", (("all_words", frozenset({"app", "get"})), ("somewhere", fastapi_import)))
+    assert contexts == (fastapi_import,)
 
 
 @pytest.mark.parametrize("body", [
@@ -192,3 +194,23 @@ def test_a_rule_confined_to_import_time_skips_function_bodies_but_not_decorators
     assert found_lines(decorated, [rule]) == [22]
     at_module_level = in_functions + PADDING + "pool = connect()\n"
     assert found_lines(at_module_level, [rule]) == [at_module_level.count("\n")]
+
+
+def test_a_module_wide_search_needs_what_it_finds_somewhere_in_the_file(monkeypatch):
+    # Either a `Session()` in a module that calls `sessionmaker` somewhere, or `connect()`; at import time.
+    body = {
+        "kind": "call",
+        "inside": {"kind": "module", "stopBy": {"any": [{"kind": "function_definition"}]}},
+        "any": [
+            {"pattern": "Session()", "inside": {"kind": "module", "stopBy": "end", "has": {"stopBy": "end", "pattern": "sessionmaker"}}},
+            {"pattern": "connect()"},
+        ],
+    }
+    rule = rule_of(body)
+    # `connect` occurs (inside a function) and `Session()` at import time, but nothing calls sessionmaker
+    source = "import db\n\nsession = Session()\n" + PADDING + "def open_db():\n    return connect()\n"
+    parsed = parsed_texts(monkeypatch)
+    assert found_lines(source, [rule]) == []
+    assert parsed == []
+    with_factory = source + PADDING + "factory = sessionmaker()\n"
+    assert found_lines(with_factory, [rule]) == [3]
