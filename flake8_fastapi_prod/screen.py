@@ -13,11 +13,12 @@ file) and cost at most an eighth of the whole rule to compile, by a rough count 
 they hold. And it is kept only while it does pay: a screen is one more search of the file,
 so one that seldom finds nothing is dropped after a few searches (:class:`Tally`). FAP402's
 screen, a call of ``.execute``, finds one in nearly every module the prefilter lets through
-(which already know that the module calls it); FAP403's, a parameter annotated with a type
-that names ``dict``, ``Dict`` or ``Any``, spares half of its searches on docs_src.
+(the prefilter has already seen the module call it); FAP403's, a parameter annotated with a
+type that names ``dict``, ``Dict`` or ``Any``, spares half of its searches on docs_src.
 
 Findings never depend on screens: a rule finds the same with or without one
-(``tests/test_screen.py`` checks it on every example and docs_src file).
+(``tests/test_screen.py`` checks it on every example; the reviewed findings on docs_src in
+``tests/test_real_code.py`` are found with screens at work).
 """
 
 from __future__ import annotations
