@@ -127,8 +127,7 @@ class Imports:
         return self._by_target
 
     def _spell(self, qualified: str) -> list[tuple[str, Optional[FunctionStart]]]:
-        self._index()
-        assert self._by_target is not None
+        by_target = self._index()
         if qualified.partition(".")[0] not in self._roots and not self.star_modules and not qualified.startswith(BUILTINS):
             return []  # most names a rulebook asks for are from libraries the file never imports
         found: list[tuple[int, str, Optional[FunctionStart]]] = []
@@ -136,7 +135,7 @@ class Imports:
         while end != len(qualified):  # `a`, `a.b`, `a.b.c`: each binding of a prefix spells the name
             end = qualified.find(".", end + 1)
             end = len(qualified) if end == -1 else end
-            for index, (local, target, function) in self._by_target.get(qualified[:end], ()):
+            for index, (local, target, function) in by_target.get(qualified[:end], ()):
                 found.append((index, local + qualified[end:], function))
         found.sort(key=lambda item: item[0])  # in the order the file binds them
         spelled = [(text, function) for _, text, function in found]

@@ -100,7 +100,7 @@ _DIGITS = "0123456789"
 def words_of(text: str) -> Words:
     """The words of ``text`` as :data:`_WORD` finds them (plus runs that start with digits).
 
-    A set, not a frozenset: copying it costs as much as fixing its digits; nothing changes it."""
+    A set, not a frozenset: nothing changes it, and copying it would cost time on every file."""
     words = set(text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES).decode("ascii").split())
     if words and min(words) <= "9":  # digits sort first: min() in C spares the loop on half the files
         words.update([word.lstrip(_DIGITS) for word in words if word[0] <= "9"])  # `1if` holds `if`
