@@ -109,17 +109,15 @@ def words_of(text: str) -> Words:
 
 
 class SourceFacts:
-    """What the prefilter knows of one file (or of one statement of a file, see
-    :mod:`flake8_fastapi_prod.regions`): its text, its words and, once read, its imports."""
+    """What the prefilter knows of one file: its text, its words and, once read, its imports."""
 
-    __slots__ = ("text", "words", "texts", "spellable", "whole_file")
+    __slots__ = ("text", "words", "texts", "spellable")
 
-    def __init__(self, text: str, texts: Optional[Texts] = None, whole_file: bool = True) -> None:
+    def __init__(self, text: str) -> None:
         self.text = text
         self.words = words_of(text)
-        self.texts = texts  # set once the file's imports are read
+        self.texts: Optional[Texts] = None  # set once the file's imports are read (know_imports)
         self.spellable: Optional[Callable[[tuple[str, ...]], list[str]]] = None  # the same
-        self.whole_file = whole_file  # a statement does not hold the file's imports
 
     def know_imports(self, imports: Imports) -> None:
         """From now on, judge imports by what the file imports, not by its words."""
@@ -131,22 +129,18 @@ class SourceFacts:
         or, if ``called``, calls it (a spelling of it is followed by `(`). Before the imports
         are read: whether it could, judged from the words alone."""
         words = self.words
-        if self.texts is not None and self.spellable is not None:
-            for name in self.spellable(names):  # most files can spell none of a rule's names
+        if self.texts is not None:
+            spelled = self.spellable(names) if self.spellable is not None else names  # most are not
+            for name in spelled:
                 for text in self.texts(name):
                     if text.rpartition(".")[2] in words and (not called or call_of(text).search(self.text)):
                         return True
             return False
         by_last = _names_by_last_segment(names)
         for last in words.intersection(by_last):  # rules list dozens of names; files use few
-            for first, name in by_last[last]:
-                if first is not None and first not in words and self.whole_file:
-                    continue
-                if self.texts is None:
+            for first, _ in by_last[last]:
+                if first is None or first in words:
                     return True
-                for text in self.texts(name):
-                    if text.rpartition(".")[2] in words and (not called or call_of(text).search(self.text)):
-                        return True
         return False
 
 

@@ -55,11 +55,6 @@ def test_every_match_of_a_rule_matches_its_screen(rulebook):
     assert screened > 10
 
 
-@pytest.fixture
-def screens_always(monkeypatch):
-    monkeypatch.setattr(Tally, "worth_trying", lambda self: True)
-
-
 def test_screens_change_no_finding(rulebook, monkeypatch):
     spared = []
     record = Tally.record
