@@ -1,20 +1,22 @@
 """Instructions flake8 executes with and without the plugin, counted by valgrind: a figure
 that the load of a shared machine cannot move.
 
-    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~10 minutes, ~15 with --per-line
+    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~15 minutes, ~20 with --per-line
 
 On a shared machine two runs of the same flake8 command differ by more than the plugin
-costs, so run.py's with/without rows cannot resolve 5%. Cachegrind counts the instructions
+costs, so run.py's with/without rows cannot resolve 5%. Valgrind counts the instructions
 a process executes, and with string hashing seeded the same (set order decides which
 alternatives of tokenize's regular expressions are tried first) the same command gives
 the same count to within 0.3%. Instructions are not seconds (cache
 misses and branch mispredictions are not in them), but they are the work done, measured
 the way benchmark harnesses on noisy CI machines do.
 
-flake8 runs with ``--jobs 1``: with more, its workers are forked, and cachegrind charges
-each forked process with what its parent ran before the fork, so a sum over processes
-counts the start-up once per worker. ``--jobs 2`` splits the same per-file work between
-two processes; run.py's time rows cover it.
+flake8 runs with ``--jobs 1`` and ``--jobs 2``. With two jobs its workers are forked, and a
+forked process starts with its parent's counts. So the counting is done by callgrind, told
+to write out and reset its counts each time a function named like `fork` is entered: a
+worker then starts from zero, and the sum over every file written, by every process, is
+each instruction once. The sum is the work done (what CPU time measures), not the
+wall time, which also depends on how flake8 shares the files between its workers.
 
 Two more variants split what the plugin adds:
 - **no-op**: the plugin loaded but its checks skipped: its start-up, and flake8's own cost
@@ -30,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -40,38 +41,48 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import FLAKE8, HERE, PYTHON, corpus, real_code_file  # noqa: E402  (this script runs from anywhere)
 
-_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def counting(which: str, targets: list[str]) -> subprocess.Popen:
-    """flake8 (``which`` variant) under cachegrind, started; its instructions come on stderr."""
-    return under_valgrind([PYTHON, "-c", FLAKE8, which, "--isolated", "--jobs", "1", "--output-file", os.devnull,
-                           *targets])
+def counting(which: str, targets: list[str], jobs: int = 1) -> Counting:
+    """flake8 (``which`` variant) with ``jobs`` jobs under valgrind, started."""
+    return Counting([PYTHON, "-c", FLAKE8, which, "--isolated", "--jobs", str(jobs), "--output-file", os.devnull,
+                     *targets])
 
 
-def under_valgrind(command: list[str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={os.devnull}", *command],
-        env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+class Counting:
+    """A command running under callgrind, and the instructions of all its processes once it ends."""
+
+    def __init__(self, command: list[str]) -> None:
+        self._scratch = tempfile.TemporaryDirectory()
+        # The counts are written out, and reset, on entering fork (and the like, whatever
+        # the C library calls them), so that a forked worker does not start with its
+        # parent's counts; each process writes its own files (%p).
+        self.process = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", "--dump-before=*fork*",
+             f"--callgrind-out-file={self._scratch.name}/callgrind.%p", *command],
+            env={**os.environ, "PYTHONHASHSEED": "0"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+
+    def instructions(self) -> int:
+        """The instructions every process executed (waits for the command to end)."""
+        _, errors = self.process.communicate()
+        with self._scratch:
+            if self.process.returncode not in (0, 1):  # flake8 exits 1 when it reports something
+                raise SystemExit(f"the counted command failed ({self.process.returncode}):\n{errors[-2000:]}")
+            totals = [int(line.split()[1]) for written in Path(self._scratch.name).iterdir()
+                      for line in written.read_text(encoding="utf-8").splitlines() if line.startswith("totals:")]
+        if not totals:
+            raise SystemExit(f"callgrind wrote no counts:\n{errors[-2000:]}")
+        return sum(totals)
 
 
-def instructions(process: subprocess.Popen) -> int:
-    """The instructions of a counting run."""
-    _, errors = process.communicate()
-    counts = [int(found.replace(",", "")) for found in _REFS.findall(errors)]
-    if len(counts) != 1:
-        raise SystemExit(f"valgrind reported {len(counts)} counts, not one:\n{errors[-2000:]}")
-    return counts[0]
-
-
-def measure(variants: list[str], targets: list[str]) -> dict[str, int]:
+def measure(variants: list[str], targets: list[str], jobs: int = 1) -> dict[str, int]:
     """Each variant counted, two at a time (the counts do not depend on the load)."""
     counts = {}
     for start in range(0, len(variants), 2):
-        running = [(variant, counting(variant, targets)) for variant in variants[start:start + 2]]
-        for variant, process in running:
-            counts[variant] = instructions(process)
+        running = [(variant, counting(variant, targets, jobs)) for variant in variants[start:start + 2]]
+        for variant, count in running:
+            counts[variant] = count.instructions()
     return counts
 
 
@@ -79,8 +90,8 @@ def check_instructions(path: Path) -> int:
     """The instructions of one check of ``path`` by the engine alone, its rules already
     expanded: engine_only.py checking it twice, less checking it once."""
     engine = [PYTHON, str(HERE / "engine_only.py"), str(path), "--repeat"]
-    once, twice = (under_valgrind([*engine, str(n)]) for n in (1, 2))
-    return instructions(twice) - instructions(once)
+    once, twice = (Counting([*engine, str(n)]) for n in (1, 2))
+    return twice.instructions() - once.instructions()
 
 
 def per_line(docs_src: Path) -> None:
@@ -114,12 +125,14 @@ def main() -> None:
         empty.write_text("")
         subprocess.run([PYTHON, "-c", FLAKE8, "with", "--isolated", str(empty)], check=False, capture_output=True)
     counts = measure(["with", "without", "no-op", "unreported"], targets)
-    title = "flake8 --jobs 1, instructions (valgrind), " + ", ".join(Path(target).name for target in targets)
+    counts.update({f"{which}, --jobs 2": count for which, count in measure(["with", "without"], targets, jobs=2).items()})
+    title = "flake8, instructions (valgrind), " + ", ".join(Path(target).name for target in targets)
     print(f"\n{title:<62} {'millions':>9} {'/ without':>9}")
-    base = counts["without"]
     for which, count in counts.items():
+        base = counts["without, --jobs 2" if "--jobs 2" in which else "without"]
         print(f"{'flake8 ' + which:<62} {count / 1e6:9.1f} {count / base:9.3f}")
-    print("what the plugin adds, as a share of flake8 without it:")
+    base = counts["without"]
+    print("what the plugin adds with --jobs 1, as a share of flake8 without it:")
     parts = {
         "start-up, and flake8 calling it on each file (no-op - without)": counts["no-op"] - base,
         "its checks (unreported - no-op)": counts["unreported"] - counts["no-op"],
