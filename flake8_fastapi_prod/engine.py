@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from ast_grep_py import SgNode, SgRoot
 
-from flake8_fastapi_prod.imports import Imports, python_tree, read_imports
+from flake8_fastapi_prod.imports import Imports, Spell, python_tree, read_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
 from flake8_fastapi_prod.regions import regions
@@ -77,27 +77,32 @@ def check_source(
         if not candidates:
             return []
     started = time.perf_counter()
-    visible = None
+    visible, narrow_text, in_narrow = None, None, [False] * len(candidates)
     if tree is not None:  # the top-level statements that can hold a match, by Python's tree
         reaches = [rule.reach for rule, _ in candidates]
         texts, spellable = (imports.texts, imports.spellable) if imports is not None else (None, None)
-        visible, reached = regions(source, tree, reaches, facts.words, texts, spellable)
-        candidates = [candidate for candidate, can_match in zip(candidates, reached) if can_match]
+        visible, reached, narrow = regions(source, tree, reaches, facts.words, texts, spellable)
+        if narrow is not None:
+            narrow_text, in_narrow = narrow
+        kept = [i for i, can_match in enumerate(reached) if can_match]
+        candidates, in_narrow = [candidates[i] for i in kept], [in_narrow[i] for i in kept]
         if not candidates:
             if timings is not None:
                 _add_time(timings, PARSE, started)
             return []
     try:
-        root = SgRoot(visible or source, "python").root()
-        spell = (imports or Imports()).located(root)  # without imports read, no rule asks for one
+        trees = {False: _parsed(visible or source, imports)}
+        if narrow_text is not None:
+            trees[True] = _parsed(narrow_text, imports)
     except BaseException as error:  # a pyo3 panic is a BaseException; the file is reported, not dropped
         return [_internal_error("parsing", error)]
     if timings is not None:
         _add_time(timings, PARSE, started)
     findings: set[Finding] = set()
     failures: list[tuple[str, BaseException]] = []
-    for rule, _ in candidates:
+    for (rule, _), narrow_rule in zip(candidates, in_narrow):
         started = time.perf_counter()
+        root, spell = trees[narrow_rule]
         try:
             config, screen = rule.configs_for(spell)
             if screen is not None and rule.screen_tally.worth_trying():
@@ -115,6 +120,12 @@ def check_source(
         codes = ", ".join(code for code, _ in failures)
         findings.add(_internal_error(f"rule{'s' if len(failures) > 1 else ''} {codes}", failures[0][1]))
     return sorted(findings)
+
+
+def _parsed(text: str, imports: Imports | None) -> tuple[SgNode, Spell]:
+    """tree-sitter's tree of ``text``, and how the file's imports spell names in it."""
+    root = SgRoot(text, "python").root()
+    return root, (imports or Imports()).located(root)  # without imports read, no rule asks for one
 
 
 def _passing(

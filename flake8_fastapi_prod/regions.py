@@ -7,6 +7,11 @@ comments and decorators before a statement and a line two statements share stay 
 run). A rule that no run can hold a match of is not run at all; a run that no remaining
 rule needs becomes empty lines, so line and column numbers stay as they were.
 
+In a large file, the rules that need a small part of what is kept get a second text of
+their own, parsed apart: a rule's search walks the whole tree it is given, and in a file
+made of unrelated parts one rule's few statements would otherwise cost it every statement
+the others need.
+
 A run is tested by substring searches in its text, cheapest first, and a regular
 expression only where a word was found: most runs lack a word their rules need, and
 building each run's set of words would cost as much as reading the file's words again.
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import ast
 from itertools import accumulate
-from typing import Callable, NamedTuple, Optional
+from typing import AbstractSet, Callable, NamedTuple, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of, method_call_of
 
@@ -32,6 +37,9 @@ IMPORT_TIME = "import_time"
 SOMEWHERE = "somewhere"
 
 _MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines: fewer, as sound
+_NARROW_MIN_LINES = 400  # below this many kept lines a second parse costs more than it saves
+_NARROW = 8  # a rule is narrow if it needs at most this share (1/8) of the kept lines
+_NARROW_SHARE = 4  # and the narrow rules' text is parsed apart if at most 1/4 of the kept lines
 _MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _DIGITS = frozenset("0123456789")
@@ -40,6 +48,10 @@ _DIGITS = frozenset("0123456789")
 class Regions(NamedTuple):
     text: Optional[str]  # what tree-sitter is to parse; None: the whole source
     reached: list[bool]  # per reach: whether some statement (or the module) can hold a match
+    # A second, much smaller text for the rules whose matches are all in a few statements
+    # of a large file, and which reaches it serves: each of those rules then walks its own
+    # few statements, not every statement some rule needs.
+    narrow: Optional[tuple[str, list[bool]]] = None
 
 
 def regions(
@@ -77,14 +89,61 @@ def regions(
                 kept.add(0)  # the module starts at the file's first token: its match stays where it was
             for context in contexts:
                 kept |= tests.holding(context, every - kept)
-    blanked = 0
+    sizes = [end - start for start, end in runs]
+    kept_lines = sum(sizes[i] for i in kept)
+    narrow = None
+    if kept_lines >= _NARROW_MIN_LINES:
+        split = _narrow(tests, reaches, reached, sizes, kept_lines, every)
+        if split is not None:
+            narrow_runs, narrows, wide_runs = split
+            narrow, kept = (_blank(lines, runs, narrow_runs), narrows), set(wide_runs)
+    blanked = len(lines) - sum(sizes[i] for i in kept)
+    if blanked < len(lines) * (1 - _MAX_KEPT_SHARE):
+        return Regions(None, reached, narrow)
+    return Regions(_blank(lines, runs, kept), reached, narrow)
+
+
+def _narrow(
+    tests: _RunTests, reaches: list[Reach], reached: list[bool], sizes: list[int], kept_lines: int,
+    every: frozenset[int],
+) -> Optional[tuple[frozenset[int], list[bool], frozenset[int]]]:
+    """The runs that the rules needing few of the ``kept_lines`` need, which reaches are
+    theirs, and the runs the other rules need; None if no such rules are worth a parse apart."""
+    owns: list[Optional[frozenset[int]]] = []
+    for one, can_match in zip(reaches, reached):
+        if one is None or not can_match:
+            owns.append(None if one is None else frozenset())
+            continue
+        statement, contexts, matches_module = one
+        own = set(tests.holding(statement, every))  # as regions() keeps them, rule by rule
+        if matches_module:
+            own.add(0)
+        for context in contexts:
+            own |= tests.holding(context, every - own)
+        owns.append(frozenset(own))
+    narrows = [own is not None and bool(own) and sum(sizes[i] for i in own) * _NARROW <= kept_lines for own in owns]
+    narrow_runs = _union([own for own, is_narrow in zip(owns, narrows) if is_narrow], every)
+    if not any(narrows) or sum(sizes[i] for i in narrow_runs) * _NARROW_SHARE > kept_lines:
+        return None
+    return narrow_runs, narrows, _union([own for own, is_narrow in zip(owns, narrows) if not is_narrow], every)
+
+
+def _union(owns: list[Optional[frozenset[int]]], every: frozenset[int]) -> frozenset[int]:
+    kept: set[int] = set()
+    for own in owns:
+        if own is None:
+            return every
+        kept |= own
+    return frozenset(kept)
+
+
+def _blank(lines: list[str], runs: list[tuple[int, int]], kept: AbstractSet[int]) -> str:
+    """The source with the lines of the runs not in ``kept`` made empty."""
+    shown = list(lines)
     for index, (start, end) in enumerate(runs):
         if index not in kept:
-            lines[start:end] = [""] * (end - start)
-            blanked += end - start
-    if blanked < len(lines) * (1 - _MAX_KEPT_SHARE):
-        return Regions(None, reached)
-    return Regions("\n".join(lines), reached)
+            shown[start:end] = [""] * (end - start)
+    return "\n".join(shown)
 
 
 def _runs(statements: list[ast.stmt], line_count: int) -> list[tuple[int, int]]:

@@ -84,7 +84,7 @@ def test_blanked_statements_keep_the_lines_and_columns_of_the_rest():
     source = "import time\n\n\ndef unrelated():\n" + "    x = 1\n" * 10 + "\n\nasync def handler():\n    time.sleep(1)\n"
     rule = rule_of(SLEEP_IN_ASYNC)
     imports = read_source_imports(source)
-    text, reached = regions(source, ast.parse(source), [rule.reach], words_of(source), imports.texts)
+    text, reached, _ = regions(source, ast.parse(source), [rule.reach], words_of(source), imports.texts)
     assert reached == [True]
     assert text is not None and text.count("\n") == source.count("\n")
     assert "unrelated" not in text and "    time.sleep(1)\n" in text
@@ -214,3 +214,27 @@ def test_a_module_wide_search_needs_what_it_finds_somewhere_in_the_file(monkeypa
     assert parsed == []
     with_factory = source + PADDING + "factory = sessionmaker()\n"
     assert found_lines(with_factory, [rule]) == [3]
+
+
+def test_a_rule_needing_few_statements_of_a_large_file_gets_a_text_of_its_own(monkeypatch):
+    # 500 lines of constants one rule searches, and one async handler the other does:
+    # the handler's rule walks a parse of its own few lines, not the 500.
+    constants = {"kind": "assignment", "pattern": "X = $V"}
+    rules = [rule_of(constants, "FAP905"), rule_of(SLEEP_IN_ASYNC)]
+    source = "import time\n\n\n" + "X = 1\n" * 500 + "\n\nasync def handler():\n    time.sleep(1)\n"
+    parsed = parsed_texts(monkeypatch)
+    found = check_source(source, rules, tree=ast.parse(source))
+    assert sorted((f.code, f.line) for f in found) == [("FAP901", 507)] + [("FAP905", line) for line in range(4, 504)]
+    wide, narrow = parsed
+    assert wide.count("X = 1") == 500
+    assert narrow.count("X = 1") < 10 and "    time.sleep(1)\n" in narrow  # runs are of 6 lines or more
+    assert wide.count("\n") == narrow.count("\n") == source.count("\n")  # lines and columns as they were
+
+
+def test_a_small_file_is_parsed_once_whatever_its_rules_need(monkeypatch):
+    constants = {"kind": "assignment", "pattern": "X = $V"}
+    rules = [rule_of(constants, "FAP905"), rule_of(SLEEP_IN_ASYNC)]
+    source = "import time\n\n\n" + "X = 1\n" * 50 + "\n\nasync def handler():\n    time.sleep(1)\n"
+    parsed = parsed_texts(monkeypatch)
+    assert len(check_source(source, rules, tree=ast.parse(source))) == 51
+    assert len(parsed) == 1
