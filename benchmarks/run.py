@@ -157,6 +157,12 @@ async def read_item(item_id: int, q: Optional[dict] = None):
 
 def real_code_file(source_dir: Path, lines: int, destination: Path) -> Path:
     """A file of about ``lines`` lines, made by concatenating real tutorial modules."""
+    destination.write_text("".join(real_code_modules(source_dir, lines)), encoding="utf-8")
+    return destination
+
+
+def real_code_modules(source_dir: Path, lines: int) -> list[str]:
+    """Real tutorial modules, in order (and again from the first), until they hold ``lines`` lines."""
     chunks, total = [], 0
     modules = [p.read_text(encoding="utf-8") for p in sorted(source_dir.rglob("*.py"))]
     modules = [m for m in modules if "__future__" not in m]
@@ -166,8 +172,7 @@ def real_code_file(source_dir: Path, lines: int, destination: Path) -> Path:
             total += module.count("\n") + 1
             if total >= lines:
                 break
-    destination.write_text("".join(chunks), encoding="utf-8")
-    return destination
+    return chunks
 
 
 def main() -> None:
