@@ -1,7 +1,7 @@
 """Instructions flake8 executes with and without the plugin, counted by valgrind: a figure
 that the load of a shared machine cannot move.
 
-    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~15 minutes, ~20 with --per-line
+    python benchmarks/instructions.py [--per-line] [PATH...]     # needs valgrind; ~20 minutes, ~30 with --per-line
 
 On a shared machine two runs of the same flake8 command differ by more than the plugin
 costs, so run.py's with/without rows cannot resolve 5%. Valgrind counts the instructions
@@ -39,8 +39,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import FLAKE8, HERE, PYTHON, corpus, real_code_file, real_code_modules  # noqa: E402  (this script runs from anywhere)
-
+from run import FLAKE8, HERE, PYTHON, corpus, real_code_file, real_code_modules  # noqa: E402  (runs from anywhere)
 
 
 def counting(which: str, targets: list[str], jobs: int = 1) -> Counting:
@@ -153,7 +152,8 @@ def main() -> None:
         empty.write_text("")
         subprocess.run([PYTHON, "-c", FLAKE8, "with", "--isolated", str(empty)], check=False, capture_output=True)
     counts = measure(["with", "without", "no-op", "unreported"], targets)
-    counts.update({f"{which}, --jobs 2": count for which, count in measure(["with", "without"], targets, jobs=2).items()})
+    forked = measure(["with", "without"], targets, jobs=2)
+    counts.update({f"{which}, --jobs 2": count for which, count in forked.items()})
     title = "flake8, instructions (valgrind), " + ", ".join(Path(target).name for target in targets)
     print(f"\n{title:<62} {'millions':>9} {'/ without':>9}")
     for which, count in counts.items():

@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--instructions", action="store_true",
                         help="also count flake8's instructions with and without the plugin on docs_src "
-                             "(instructions.py: needs valgrind, adds ~15 minutes)")
+                             "(instructions.py: needs valgrind, adds ~30 minutes)")
     args = parser.parse_args()
     code = corpus()
     docs_src = code["fastapi"] / "docs_src"
