@@ -73,54 +73,43 @@ def regions(
     texts_of_runs = [source[line_offsets[start] + start:line_offsets[end] + end] for start, end in runs]
     tests = _RunTests(texts_of_runs, words, texts, spellable, lambda: _import_time_texts(tree, lines, runs))
     every = frozenset(range(len(runs)))
-    kept: set[int] = set()
-    reached = []
-    for one in reaches:
-        if one is None:
-            reached.append(True)
-            kept = set(every)
-            continue
-        statement, contexts, matches_module = one
-        holding = tests.holding(statement, every)
-        reached.append(matches_module or bool(holding))
-        if reached[-1]:
-            kept |= holding
-            if matches_module:
-                kept.add(0)  # the module starts at the file's first token: its match stays where it was
-            for context in contexts:
-                kept |= tests.holding(context, every - kept)
+    owns = [None if one is None else _needed_runs(tests, one, every) for one in reaches]  # None: every run
+    reached = [own is None or bool(own) for own in owns]
     sizes = [end - start for start, end in runs]
+    kept = _union(owns, every)
     kept_lines = sum(sizes[i] for i in kept)
     narrow = None
     if kept_lines >= _NARROW_MIN_LINES:
-        split = _narrow(tests, reaches, reached, sizes, kept_lines, every)
+        split = _narrow(owns, sizes, kept_lines, every)
         if split is not None:
-            narrow_runs, narrows, wide_runs = split
-            narrow, kept = (_blank(lines, runs, narrow_runs), narrows), set(wide_runs)
+            narrow_runs, narrows, kept = split
+            narrow = (_blank(lines, runs, narrow_runs), narrows)
     blanked = len(lines) - sum(sizes[i] for i in kept)
     if blanked < len(lines) * (1 - _MAX_KEPT_SHARE):
         return Regions(None, reached, narrow)
     return Regions(_blank(lines, runs, kept), reached, narrow)
 
 
-def _narrow(
-    tests: _RunTests, reaches: list[Reach], reached: list[bool], sizes: list[int], kept_lines: int,
-    every: frozenset[int],
-) -> Optional[tuple[frozenset[int], list[bool], frozenset[int]]]:
-    """The runs that the rules needing few of the ``kept_lines`` need, which reaches are
-    theirs, and the runs the other rules need; None if no such rules are worth a parse apart."""
-    owns: list[Optional[frozenset[int]]] = []
-    for one, can_match in zip(reaches, reached):
-        if one is None or not can_match:
-            owns.append(None if one is None else frozenset())
-            continue
-        statement, contexts, matches_module = one
-        own = set(tests.holding(statement, every))  # as regions() keeps them, rule by rule
-        if matches_module:
-            own.add(0)
+def _needed_runs(
+    tests: _RunTests, reach: tuple[Requirement, tuple[Requirement, ...], bool], every: frozenset[int],
+) -> frozenset[int]:
+    """The runs a rule with this reach needs: those that can hold a match, and those its
+    module-wide searches may find; none if no run can hold a match."""
+    statement, contexts, matches_module = reach
+    own = set(tests.holding(statement, every))
+    if matches_module:
+        own.add(0)  # the module starts at the file's first token: its match stays where it was
+    if own:
         for context in contexts:
             own |= tests.holding(context, every - own)
-        owns.append(frozenset(own))
+    return frozenset(own)
+
+
+def _narrow(
+    owns: list[Optional[frozenset[int]]], sizes: list[int], kept_lines: int, every: frozenset[int],
+) -> Optional[tuple[frozenset[int], list[bool], frozenset[int]]]:
+    """The runs that the rules needing few of the ``kept_lines`` need, which rules those are,
+    and the runs the other rules need; None if no such rules are worth a parse apart."""
     narrows = [own is not None and bool(own) and sum(sizes[i] for i in own) * _NARROW <= kept_lines for own in owns]
     narrow_runs = _union([own for own, is_narrow in zip(owns, narrows) if is_narrow], every)
     if not any(narrows) or sum(sizes[i] for i in narrow_runs) * _NARROW_SHARE > kept_lines:
