@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import keyword
 import re
+import warnings
 from typing import Any, Callable, Optional
+
+try:  # how `re` reads a pattern: its syntax tree is where a regex's fixed text is
+    from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+
+except ImportError:  # pragma: no cover  (Python 3.9 and 3.10)
+    import sre_constants as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 from flake8_fastapi_prod.prefilter import Requirement, first_and_last
 from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_names
@@ -136,29 +143,51 @@ def _attribute_names(attribute: Any) -> Optional[list[str]]:
 
 def _regex_requirement(regex: str) -> Requirement:
     """What a regex needs in the text: the words it starts with (``^on_(startup|shutdown)$``
-    needs ``on_startup`` or ``on_shutdown``), or the text of a literal (``^[+]$`` needs
-    ``+``); for anything less simple, nothing. The words are whole words when the regex
+    needs ``on_startup`` or ``on_shutdown``), or else the longest text every match holds
+    (``^[+]$`` needs ``+``, ``^[rR]?['"]sqlite`` needs ``sqlite``); if none, nothing. The words are whole words when the regex
     anchors them at both ends (``^`` and a word boundary)."""
     words, rest = _leading_words(regex)
     if not words:
-        literal = _literal(regex)
+        literal = _longest_required_text(regex)
         return ("text", literal) if literal else True
     kind = "word" if regex.startswith("^") and _starts_with_boundary(rest) else "text"
     return any_of([(kind, word) for word in words])
 
 
-# A regex that stands for one string: plain characters, escaped punctuation (`\.`) and
-# one-character classes (`[+]`), between optional anchors.
-_LITERAL_PIECE = r"[^\\\[\](){}.*+?^$|]|\\[^A-Za-z0-9]|\[(?:[^\]\\^]|\\[^A-Za-z0-9])\]"
-_LITERAL = re.compile(rf"\^?(?P<body>(?:{_LITERAL_PIECE})+)\$?")
-_LITERAL_CHAR = re.compile(r"\\(.)|\[\\?(.)\]|(.)", re.DOTALL)
+def _longest_required_text(regex: str) -> Optional[str]:
+    """The longest run of characters every match of ``regex`` holds, in a sequence of the
+    regex that is not optional, repeated, an alternative, or read without case
+    (``^[rR]?['"]sqlite`` holds ``sqlite``); None if there is none.
 
-
-def _literal(regex: str) -> Optional[str]:
-    match = _LITERAL.fullmatch(regex)
-    if match is None:
+    ast-grep's regexes are Rust's: where Rust's syntax is not Python's (nested classes,
+    class operations, ``\\p{..}``, flags Python lacks) the regex is not read at all."""
+    if any(rust_only in regex for rust_only in ("[[", "&&", "--", "~~")):
         return None
-    return "".join(m.group(1) or m.group(2) or m.group(3) for m in _LITERAL_CHAR.finditer(match["body"]))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. FutureWarning on what may become a nested class
+            parsed = _sre_parse.parse(regex)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    runs: list[str] = []
+    current: list[str] = []
+
+    def read(items: Any) -> None:
+        for op, value in items:
+            if op is _sre.LITERAL:
+                current.append(chr(value))
+            elif op is _sre.SUBPATTERN and not value[1] and not value[2]:  # a group without flags
+                read(value[3])
+            else:  # anything else may match other characters, or none: the run ends
+                runs.append("".join(current))
+                current.clear()
+
+    read(parsed)
+    runs.append("".join(current))
+    longest = max(runs, key=len)
+    return longest or None
 
 
 # An optional `^`, a word, an optional group of alternative words, a word, then the rest.

@@ -15,13 +15,15 @@ import re
 from typing import Any, Iterator
 
 from flake8_fastapi_prod.model import Rule
+from flake8_fastapi_prod.prefilter import Requirement
 
+_WORD_CHAR = re.compile(r"[A-Za-z0-9_]")
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]|(?<!\\)\.(?![^\[]*\])")
 
 
 def slow_shape_warnings(rule: Rule) -> list[str]:
     warnings = []
-    if rule.requirement is True:
+    if _names_nothing(rule.requirement):
         warnings.append("the prefilter cannot skip this rule on any file (it names no identifier, imported name "
                         "or word regex): it is compiled and run on every file; add a `pattern`, an `imported:` "
                         "name or a `regex: '^word$'` that every match must contain")
@@ -38,6 +40,21 @@ def slow_shape_warnings(rule: Rule) -> list[str]:
             warnings.append(f"{where}: regex {regex!r} uses Unicode classes (\\w \\s \\d \\b or .), which take up to "
                             "a millisecond to compile on every file; use ASCII classes like [A-Za-z0-9_]")
     return warnings
+
+
+def _names_nothing(requirement: Requirement) -> bool:
+    """Whether ``requirement`` holds on nearly every file: it asks for no word, only for
+    punctuation (a regex's required `(`), or for nothing at all."""
+    if requirement is True:
+        return True
+    if requirement is False:
+        return False
+    kind, value = requirement
+    if kind == "all":
+        return all(map(_names_nothing, value))
+    if kind == "any":
+        return any(map(_names_nothing, value))
+    return kind == "text" and not _WORD_CHAR.search(value)
 
 
 def _util_first(node: dict) -> str | None:

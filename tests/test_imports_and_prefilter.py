@@ -8,6 +8,8 @@ import re
 
 import pytest
 from ast_grep_py import SgRoot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import EXAMPLE_APP, FIXTURES
 from flake8_fastapi_prod.engine import check_source
@@ -266,7 +268,17 @@ def test_what_is_left_beyond_the_triggers():
         ("^(dispose|close)$", ("any_word", frozenset({"dispose", "close"}))),
         ("contextmanager", ("text", "contextmanager")),  # not anchored: `my_contextmanager_x` matches
         ("^contextmanager", ("text", "contextmanager")),  # `contextmanagers` matches
-        ("[Ee]ngine", True),
+        ("[Ee]ngine", ("text", "ngine")),  # the longest text every match holds
+        ("^[rRuUfFbB]*['\"]sqlite", ("text", "sqlite")),
+        ("fixture\\([^)]*autouse *= *True", ("text", "fixture")),  # its leading word
+        ("(^|[.])(create|make)_?(app|application)$", ("text", "app")),
+        ("(?i:ab)cd", ("text", "cd")),  # not what is read without case
+        ("\\d+abc", ("text", "abc")),
+        ("(?P<n>abc)d", ("text", "abcd")),
+        ("[[:alpha:]]x", True),  # Rust's syntax, which Python reads otherwise
+        ("\\pLabc", True),
+        ("(?x)a b", True),
+        ("(?i)engine", True),
         ("^async[ \\t]", ("word", "async")),
         ("^async[ \\t\\\\]", ("word", "async")),
         ("^(fastapi|starlette)([.]|$)", ("any_word", frozenset({"fastapi", "starlette"}))),
@@ -276,20 +288,47 @@ def test_what_is_left_beyond_the_triggers():
         ("^get[a-z]", ("text", "get")),
         ("^get[^.]", ("text", "get")),  # a negated class may match a word character
         ("^get.", ("text", "get")),
-        ("(?i)engine", True),
         ("a\\.b", ("text", "a")),
         ("^[+]$", ("text", "+")),  # a literal: its text
         ("\\.Depends$", ("text", ".Depends")),
         ("^[\\]]$", ("text", "]")),
         ("^[(),]$", True),  # a class of several characters
         ("^x*$", True),
-        ("abc?", True),
+        ("abc?", ("text", "ab")),
         ("^foo$|^bar", True),
-        ("^(a|b)?c", True),
+        ("^(a|b)?c", ("text", "c")),
+        ("^(a|b)?.", True),
     ],
 )
 def test_requirement_of_a_regex(regex, needs):
     assert requirement({"regex": regex}, {}) == needs
+
+
+# Regexes made of the pieces rules use: literals, classes, anchors, quantifiers, groups,
+# alternatives and case-blind groups.
+_ATOMS = st.sampled_from(["a", "b", "ab", "x_y", "\\.", "\\(", "[ab]", "[^a]", ".", "\\d", "\\b", "^", "$",
+                          "['\"]", "[ \\t]"])
+_REGEXES = st.recursive(
+    _ATOMS,
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=4).map("".join),
+        st.tuples(inner, st.sampled_from(["?", "*", "+", "{2}", "{0,2}"])).map(lambda p: f"(?:{p[0]}){p[1]}"),
+        st.tuples(inner, inner).map(lambda p: f"({p[0]}|{p[1]})"),
+        inner.map(lambda r: f"(?i:{r})"),
+        inner.map(lambda r: f"({r})"),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(data=st.data())
+def test_what_a_regex_needs_is_in_every_text_it_matches(data):
+    regex = data.draw(_REGEXES)
+    needs = requirement({"regex": regex}, {})
+    text = data.draw(st.from_regex(regex))
+    assert re.search(regex, text)
+    assert holds(needs, SourceFacts(text)), (regex, text, needs)
 
 
 
