@@ -20,8 +20,9 @@ building each run's set of words would cost as much as reading the file's words 
 from __future__ import annotations
 
 import ast
+from bisect import bisect_right
 from itertools import accumulate
-from typing import AbstractSet, Callable, NamedTuple, Optional
+from typing import AbstractSet, Callable, Iterable, NamedTuple, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of, method_call_of
 
@@ -40,6 +41,7 @@ _MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines:
 _NARROW_MIN_LINES = 400  # below this many kept lines a second parse costs more than it saves
 _NARROW = 8  # a rule is narrow if it needs at most this share (1/8) of the kept lines
 _NARROW_SHARE = 4  # and the narrow rules' text is parsed apart if at most 1/4 of the kept lines
+_FEW_RUNS = 8  # a word asked of fewer than 1/8 of the runs is looked for in those runs only
 _MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _DIGITS = frozenset("0123456789")
@@ -184,6 +186,8 @@ class _RunTests:
         self._whole_file = self  # the tests on every line of the file (see IMPORT_TIME)
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
+        self._with_word: dict[tuple[str, bool], frozenset[int]] = {}  # the runs holding a text, once asked of all
+        self._joined: Optional[tuple[str, list[int]]] = None  # the runs' text in one, and where each starts
 
     def holding(self, need: Requirement, where: frozenset[int]) -> frozenset[int]:
         """The runs among ``where`` on which ``need`` holds."""
@@ -225,26 +229,70 @@ class _RunTests:
             kind = "all_words"
         if kind == "any_word":
             present = self.words.intersection(value)  # most of a rule's alternatives are not in the file
-            return frozenset(i for i in where if any(_has_word(runs[i], word) for word in present))
+            return self._with_any_word(present, where)
         if kind == "all_words":
             if not self.words.issuperset(value):
                 return frozenset()
-            return frozenset(i for i in where if all(_has_word(runs[i], word) for word in value))
+            for word in value:
+                where = self._with_any_word((word,), where)
+            return where
         if kind == "text":
-            return frozenset(i for i in where if value in runs[i])
-        if kind == "method":
-            if self.words.isdisjoint(value):
+            return self._with_any_word((value,), where, whole=False)
+        if kind == "method":  # `.name(`: the name is a whole word of the run
+            present = self.words.intersection(value)
+            if not present:
                 return frozenset()
             method = method_call_of(value)
-            return frozenset(i for i in where if method.search(runs[i]))
+            return frozenset(i for i in self._with_any_word(present, where) if method.search(runs[i]))
         if self.texts is None:  # `import` or `call` with no imports read: anything may be imported
             return where
         spellings = self._spelled(value)
-        if kind == "call":  # a spelling followed by `(`
+        # Any use of an imported name, its call included, writes the last segment of a spelling as a word.
+        where = self._with_any_word({spelling.rpartition(".")[2] for spelling in spellings}, where)
+        if kind == "call" and where:  # a spelling followed by `(`
             calls = [call_of(spelling) for spelling in spellings]
             return frozenset(i for i in where if any(call.search(runs[i]) for call in calls))
-        lasts = [spelling.rpartition(".")[2] for spelling in spellings]
-        return frozenset(i for i in where if any(_has_word(runs[i], last) for last in lasts))
+        return where
+
+    def _with_any_word(self, words: Iterable[str], where: frozenset[int], whole: bool = True) -> frozenset[int]:
+        """The runs among ``where`` that hold one of ``words`` (as a whole word if ``whole``).
+
+        Asked of many runs, a word is looked for once in all the runs' text, skipping from
+        a run that holds it to the next run, and the answer kept for the other rules: a
+        large file's runs are asked about the same words again and again. Asked of a few
+        runs, only those are searched."""
+        if not where:
+            return where
+        found: set[int] = set()
+        for word in words:
+            holding = self._with_word.get((word, whole))
+            if holding is None and len(where) * _FEW_RUNS < len(self.runs):
+                runs = self.runs
+                if whole:
+                    found.update(i for i in where - found if _has_word(runs[i], word))
+                else:
+                    found.update(i for i in where - found if word in runs[i])
+                continue
+            if holding is None:
+                holding = self._with_word[word, whole] = self._scan(word, whole)
+            found.update(holding)
+        return where.intersection(found)
+
+    def _scan(self, word: str, whole: bool) -> frozenset[int]:
+        """The runs that hold ``word`` (as a whole word if ``whole``)."""
+        if self._joined is None:  # a line break between runs: no word spans two
+            self._joined = "\n".join(self.runs), list(accumulate((len(run) + 1 for run in self.runs), initial=0))
+        text, starts = self._joined
+        holding = []
+        at = text.find(word)
+        while at >= 0:
+            if not whole or _whole_word_at(text, at, at + len(word)):
+                run = bisect_right(starts, at) - 1
+                holding.append(run)
+                at = text.find(word, starts[run + 1])  # the next run: this one is known to hold it
+            else:
+                at = text.find(word, at + 1)
+        return frozenset(holding)
 
     def _spelled(self, names: tuple[str, ...]) -> tuple[str, ...]:
         found = self._spellings.get(names)
@@ -265,16 +313,20 @@ def _rarity(part: Requirement) -> int:
 
 
 def _has_word(text: str, word: str) -> bool:
-    """Whether ``word`` occurs in ``text`` as a whole word, as the prefilter's words are
-    (after digits, too: `1if` holds `if`)."""
+    """Whether ``word`` occurs in ``text`` as a whole word."""
     at = text.find(word)
     while at >= 0:
-        end = at + len(word)
-        if end == len(text) or text[end] not in _WORD_CHARS:
-            before = at
-            while before and text[before - 1] in _DIGITS:
-                before -= 1
-            if not before or text[before - 1] not in _WORD_CHARS:
-                return True
+        if _whole_word_at(text, at, at + len(word)):
+            return True
         at = text.find(word, at + 1)
     return False
+
+
+def _whole_word_at(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a whole word, as the prefilter's words are (after
+    digits, too: `1if` holds `if`)."""
+    if end < len(text) and text[end] in _WORD_CHARS:
+        return False
+    while start and text[start - 1] in _DIGITS:
+        start -= 1
+    return not start or text[start - 1] not in _WORD_CHARS

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.engine import check_source
@@ -13,7 +15,7 @@ from flake8_fastapi_prod.imports import read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import words_of
 from flake8_fastapi_prod.reach import reach
-from flake8_fastapi_prod.regions import regions
+from flake8_fastapi_prod.regions import _has_word, _RunTests, regions
 from flake8_fastapi_prod.shorthand import in_written_order
 
 SLEEP_IN_ASYNC = {
@@ -238,3 +240,21 @@ def test_a_small_file_is_parsed_once_whatever_its_rules_need(monkeypatch):
     parsed = parsed_texts(monkeypatch)
     assert len(check_source(source, rules, tree=ast.parse(source))) == 51
     assert len(parsed) == 1
+
+
+_RUN_TEXT = st.text(alphabet="ab1_ .(\n", max_size=12)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(runs=st.lists(_RUN_TEXT, min_size=1, max_size=40), word=st.sampled_from(["a", "ab", "b_", "(", "a.b"]),
+       some=st.data())
+def test_a_word_looked_for_in_all_runs_at_once_is_found_in_the_same_runs(runs, word, some):
+    """Asked of many runs, a word is looked for once in the runs' joined text; the runs
+    found are those a search of each run finds, asked of any runs, whole word or not."""
+    tests = _RunTests(runs, words_of("".join(runs)), None)
+    where = frozenset(some.draw(st.sets(st.integers(0, len(runs) - 1))))
+    every = frozenset(range(len(runs)))
+    for whole in (True, False):
+        expected = {i for i in every if (_has_word(runs[i], word) if whole else word in runs[i])}
+        assert tests._with_any_word([word], every, whole) == expected  # the scan of the joined text
+        assert tests._with_any_word([word], where, whole) == expected & where  # kept, or a few runs searched
