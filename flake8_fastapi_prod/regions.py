@@ -2,19 +2,22 @@
 
 Each rule's :mod:`reach <flake8_fastapi_prod.reach>` says what the top-level statement
 holding a match needs, and which other statements a module-wide search may find. A file's
-top-level statements are taken in runs of a few lines (Python's tree gives their lines; the
-comments and decorators before a statement and a line two statements share stay in its
-run). A rule that no run can hold a match of is not run at all; a run that no remaining
-rule needs becomes empty lines, so line and column numbers stay as they were.
+top-level statements are taken one by one, each in a run of lines (Python's tree gives
+their lines; the comments and decorators before a statement are in its run, and statements
+that share a line are one run). A rule that no run can hold a match of is not run at all; a
+run that no remaining rule needs becomes empty lines, so line and column numbers stay as
+they were. One statement a run, a module-wide search that needs the file's imports keeps
+the import statements and not what happens to follow them.
 
 In a large file, the rules that need a small part of what is kept get a second text of
 their own, parsed apart: a rule's search walks the whole tree it is given, and in a file
 made of unrelated parts one rule's few statements would otherwise cost it every statement
 the others need.
 
-A run is tested by substring searches in its text, cheapest first, and a regular
-expression only where a word was found: most runs lack a word their rules need, and
-building each run's set of words would cost as much as reading the file's words again.
+A run is tested by substring searches, cheapest first, and a regular expression only where
+a word was found: most runs lack a word their rules need. A word asked of many runs is
+looked for once in the text of all of them, so the cost is in the word's occurrences, not
+in the number of runs.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ IMPORT_TIME = "import_time"
 # finds what it looks for in some top-level statement).
 SOMEWHERE = "somewhere"
 
-_MIN_RUN_LINES = 6  # statements are judged in runs of at least this many lines: fewer, as sound
 _NARROW_MIN_LINES = 400  # below this many kept lines a second parse costs more than it saves
 _NARROW = 8  # a rule is narrow if it needs at most this share (1/8) of the kept lines
 _NARROW_SHARE = 4  # and the narrow rules' text is parsed apart if at most 1/4 of the kept lines
@@ -139,13 +141,13 @@ def _blank(lines: list[str], runs: list[tuple[int, int]], kept: AbstractSet[int]
 
 def _runs(statements: list[ast.stmt], line_count: int) -> list[tuple[int, int]]:
     """The file's lines in runs of whole top-level statements, as 0-based line ranges (end
-    exclusive) of at least ``_MIN_RUN_LINES`` lines each. A run ends where a statement ends:
-    the comments and decorators before a statement are in its run, and a line that two
-    statements share (`a = 1; b = 2`) in one run. The runs cover every line."""
+    exclusive), one statement a run. A run ends where its statement ends: the comments and
+    decorators before a statement are in its run, and statements that share a line
+    (`a = 1; b = 2`) one run. The runs cover every line."""
     runs: list[tuple[int, int]] = []
     start = end = 0
     for statement in statements:
-        if statement.lineno - 1 >= end and end - start >= _MIN_RUN_LINES:
+        if statement.lineno - 1 >= end > start:
             runs.append((start, end))
             start = end
         end = max(end, statement.end_lineno or statement.lineno)

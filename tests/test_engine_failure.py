@@ -56,9 +56,9 @@ raise SystemExit(flake8.main.cli.main(argv))
 '''
 
 GOOD = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"  # FAP202 at 5:5
-FAILING = (
-    "# force-engine-failure\nimport time\nfrom sqlalchemy import create_engine\n\n"
-    "engine = create_engine(URL)\n\n\nasync def handler():\n    time.sleep(1)\n"
+FAILING = (  # the mark on a line the rules need: the engine parses only the statements some rule needs
+    "# a module the engine fails on\nimport time\nfrom sqlalchemy import create_engine\n\n"
+    "engine = create_engine(URL)  # force-engine-failure\n\n\nasync def handler():\n    time.sleep(1)\n"
 )  # normally FAP101, FAP103, FAP104 at 5:10 and FAP202 at 9:5
 
 
