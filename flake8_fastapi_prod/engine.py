@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from ast_grep_py import SgNode, SgRoot
 
+from flake8_fastapi_prod.branches import unusable
 from flake8_fastapi_prod.imports import Imports, Spell, python_tree, read_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
@@ -27,6 +28,7 @@ from flake8_fastapi_prod.regions import regions
 INTERNAL_ERROR_CODE = "FAP001"
 PARSE = "parse"  # the key of parsing time (and reading the words and imports) in check_source's timings
 _METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
+_NONE: frozenset[tuple] = frozenset()  # no branch dropped
 
 
 class Finding(NamedTuple):  # a named tuple: created for every finding, and its class costs nothing at start-up
@@ -104,7 +106,7 @@ def check_source(
         started = time.perf_counter()
         root, spell = trees[narrow_rule]
         try:
-            config, screen = rule.configs_for(spell)
+            config, screen = rule.configs_for(spell, unusable(rule.branches, facts) if rule.branches else _NONE)
             if screen is not None and rule.screen_tally.worth_trying():
                 spared = root.find(screen) is None  # then the rule has no match here either
                 rule.screen_tally.record(spared)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from flake8_fastapi_prod.branches import Branch, used_utils, without
 from flake8_fastapi_prod.imports import Spell
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import Reach
@@ -61,6 +62,7 @@ class Rule:
     triggers: tuple[frozenset[str], ...] = ()  # sets of words, one of each must occur (requirements.triggers)
     imported_names: tuple[str, ...] = ()
     reach: Reach = None  # the statements a match needs (reach.reach); None: the whole file
+    branches: tuple[Branch, ...] = ()  # those some files cannot use, with what a file needs for each
     _configs: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
     screen_tally: Tally = field(default_factory=Tally, repr=False, compare=False)  # how its screen fares
 
@@ -72,17 +74,24 @@ class Rule:
         """The plain ast-grep config for a file whose imports spell names as ``spell`` does."""
         return self.configs_for(spell)[0]
 
-    def configs_for(self, spell: Spell) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+    def configs_for(
+        self, spell: Spell, dropped: frozenset[tuple] = frozenset(),
+    ) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
         """The plain ast-grep config for a file whose imports spell names as ``spell`` does,
-        and its screen (:mod:`flake8_fastapi_prod.screen`), if it has one."""
-        key = tuple(spell(name) for name in self.imported_names)
+        without the ``dropped`` branches (:mod:`flake8_fastapi_prod.branches`), and its screen
+        (:mod:`flake8_fastapi_prod.screen`), if it has one."""
+        key = (tuple(spell(name) for name in self.imported_names), dropped)
         configs = self._configs.get(key)
         if configs is None:
             if len(self._configs) >= _MAX_CONFIGS:  # function-scoped imports make keys unique to a file
                 self._configs.clear()
-            config = {"rule": expand(self.body, spell)}
-            if self.utils:
-                config["utils"] = expand(self.utils, spell)
+            body, utils = self.body, self.utils
+            if dropped:
+                body = without(body, dropped, ("rule",))
+                utils = used_utils(body, {name: without(util, dropped, ("utils", name)) for name, util in utils.items()})
+            config = {"rule": expand(body, spell)}
+            if utils:
+                config["utils"] = expand(utils, spell)
             if self.constraints:
                 config["constraints"] = expand(self.constraints, spell)
             configs = self._configs[key] = (config, screen(config))

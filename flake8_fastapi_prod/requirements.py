@@ -12,7 +12,7 @@ from __future__ import annotations
 import keyword
 import re
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 try:  # how `re` reads a pattern: its syntax tree is where a regex's fixed text is
     from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+
@@ -26,6 +26,8 @@ from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_na
 # Identifiers as the prefilter sees them, in rule patterns and in source text alike: the same
 # expression on both sides, so a word of a pattern is a word of any text the pattern matches.
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_METAVARIABLE = re.compile(r"\$+([A-Z_][A-Z0-9_]*)")
+_MATCHES = re.compile(r"'matches': '([^']*)'")  # in a rule's repr: the utils it uses
 _PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")  # `$X` and `$$$ARGS` are metavariables
 
 # Node kinds whose text always contains a keyword: the keyword must occur for one to exist.
@@ -58,6 +60,55 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         # (trees are finite), so the recursive reference itself adds no way to match.
         parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
     return all_of(parts)
+
+
+def droppable_branches(
+    body: dict[str, Any], utils: dict[str, Any], constraints: dict[str, Any],
+) -> tuple[tuple[tuple, Requirement], ...]:
+    """The branches of a rule that some files cannot use (see :mod:`flake8_fastapi_prod.branches`),
+    each with where it is and what a file needs for it to match: each item of an ``any`` of
+    two or more, and each ``not`` beside other keys. A branch that names a metavariable the
+    constraints test, itself or in a util it uses, is never dropped: ast-grep checks that
+    the constraints' metavariables occur in the rule."""
+    constrained = set(constraints)
+    nodes = [*_nodes(body, ("rule",)), *(pair for name, util in utils.items() for pair in _nodes(util, ("utils", name)))]
+    found = []
+    for where, node in nodes:
+        options = node.get("any")
+        candidates = []
+        if isinstance(options, list) and len(options) > 1:
+            candidates += [((*where, "any", index), option) for index, option in enumerate(options)]
+        if "not" in node and len(node) > 1:
+            candidates.append(((*where, "not"), node["not"]))
+        for path, branch in candidates:
+            needs = requirement(branch, utils)
+            if needs is not True and not constrained.intersection(_metavariables(branch, utils)):
+                found.append((path, needs))
+    return tuple(found)
+
+
+def _metavariables(rule: Any, utils: dict[str, Any]) -> set[str]:
+    """The metavariables ``rule`` names, in itself and in the utils it uses."""
+    named, seen, pending = set(), set(), [rule]
+    while pending:
+        text = repr(pending.pop())
+        named.update(_METAVARIABLE.findall(text))
+        for name in _MATCHES.findall(text):
+            if name in utils and name not in seen:
+                seen.add(name)
+                pending.append(utils[name])
+    return named
+
+
+def _nodes(node: Any, where: tuple) -> Iterator[tuple[tuple, dict[str, Any]]]:
+    """Every mapping in ``node``, with where it is."""
+    if isinstance(node, dict):
+        yield where, node
+        for key, value in node.items():
+            yield from _nodes(value, (*where, key))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _nodes(item, (*where, index))
 
 
 def own_requirements(rule: dict[str, Any]) -> list[Requirement]:

@@ -19,7 +19,7 @@ from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
 from flake8_fastapi_prod.screen import Tally
-from flake8_fastapi_prod.requirements import requirement, triggers
+from flake8_fastapi_prod.requirements import droppable_branches, requirement, triggers
 from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
@@ -146,7 +146,8 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
     final = replace(
         rule, body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
-        reach=reach(body, utils, constraints), _configs={}, screen_tally=Tally(),
+        reach=reach(body, utils, constraints), branches=droppable_branches(body, utils, constraints),
+        _configs={}, screen_tally=Tally(),
     )
     _check_compiles(final, report)
     return final

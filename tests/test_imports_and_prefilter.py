@@ -334,8 +334,8 @@ def test_what_a_regex_needs_is_in_every_text_it_matches(data):
 
 
 def without_prefilter(rules: list[Rule]) -> list[Rule]:
-    """The rules run on every file, and on the whole of it (no reach)."""
-    return [dataclasses.replace(rule, requirement=True, triggers=(), reach=None, _configs={}) for rule in rules]
+    """The rules run on every file, on the whole of it (no reach), every branch kept."""
+    return [dataclasses.replace(rule, requirement=True, triggers=(), reach=None, branches=(), _configs={}) for rule in rules]
 
 
 def sources_to_compare(rulebook) -> list[str]:

@@ -1,0 +1,86 @@
+"""The branches of a rule a file cannot use are dropped from what ast-grep compiles and runs
+(flake8_fastapi_prod.branches), with every finding unchanged."""
+
+from __future__ import annotations
+
+import ast
+
+from flake8_fastapi_prod.engine import check_source
+from flake8_fastapi_prod.model import Rule
+from flake8_fastapi_prod.reach import reach
+from flake8_fastapi_prod.requirements import droppable_branches, requirement
+from flake8_fastapi_prod.shorthand import in_written_order
+
+# A call of `connect`, unless a module-level constant names SQLite, or it passes `timeout=`.
+BODY = {
+    "kind": "call",
+    "has": {"field": "function", "pattern": "connect"},
+    "not": {"any": [
+        {"has": {"field": "arguments", "has": {"kind": "keyword_argument", "has": {"field": "name", "pattern": "timeout"}}}},
+        {"inside": {"kind": "module", "stopBy": "end", "has": {"kind": "expression_statement", "regex": "sqlite"}}},
+    ]},
+}
+
+
+def rule_of(body: dict, constraints: dict | None = None) -> Rule:
+    body = in_written_order(body)
+    return Rule(code="FAP901", name="r", message="m", body=body, constraints=constraints or {},
+                requirement=requirement(body, {}), reach=reach(body, {}, constraints or {}),
+                branches=droppable_branches(body, {}, constraints or {}))
+
+
+def searched_configs(monkeypatch) -> list[dict]:
+    configs: list[dict] = []
+    real = Rule.configs_for
+    monkeypatch.setattr(Rule, "configs_for", lambda self, *args: configs.append(real(self, *args)[0]) or real(self, *args))
+    return configs
+
+
+def lines(source: str, rule: Rule) -> list[int]:
+    return [f.line for f in check_source(source, [rule], tree=ast.parse(source))]
+
+
+def test_an_any_branch_the_file_cannot_use_is_not_searched(monkeypatch):
+    rule = rule_of(BODY)
+    configs = searched_configs(monkeypatch)
+    assert lines("X = 1\nconnect(URL)\nconnect(URL, timeout=3)\n", rule) == [2]
+    assert "sqlite" not in repr(configs[-1]) and "timeout" in repr(configs[-1])
+    # where the file names SQLite, the branch is searched, and exempts the call
+    assert lines("X = 'sqlite://'\nconnect(X)\n", rule) == []
+    assert "sqlite" in repr(configs[-1])
+
+
+def test_a_not_the_file_cannot_use_is_not_searched(monkeypatch):
+    rule = rule_of({**BODY, "not": {"has": {"stopBy": "end", "pattern": "legacy_pool"}}})
+    configs = searched_configs(monkeypatch)
+    assert lines("connect(URL)\n", rule) == [1]
+    assert "not" not in configs[-1]["rule"]
+    assert lines("connect(legacy_pool)\n", rule) == []
+    assert "legacy_pool" in repr(configs[-1])
+
+
+def test_an_any_keeps_a_branch_when_the_file_can_use_none():
+    body = {"any": [{"pattern": "alpha()"}, {"pattern": "beta()"}]}
+    rule = rule_of(body)
+    assert [path for path, _ in rule.branches] == [("rule", "any", 0), ("rule", "any", 1)]
+    config, _ = rule.configs_for(lambda name: (), frozenset(path for path, _ in rule.branches))
+    assert config["rule"] == body  # all dropped would be an invalid `any: []`
+
+
+def test_a_branch_naming_a_constrained_metavariable_is_kept():
+    body = {"kind": "call", "any": [{"pattern": "alpha($A)"}, {"pattern": "beta($B)"}]}
+    rule = rule_of(body, constraints={"A": {"regex": "^x"}})
+    assert [path for path, _ in rule.branches] == [("rule", "any", 1)]
+
+
+def test_a_100000_line_file_of_engine_calls_is_not_searched_quadratically(rulebook, monkeypatch):
+    # FAP103's exemption for a module-level SQLite URL searches the module from every
+    # engine call: in a file without SQLite it is dropped.
+    source = "from sqlalchemy import create_engine\n" + "".join(
+        f"x{i} = create_engine(url)\n" if i % 100 == 0 else f"x{i} = {i}\n" for i in range(100_000))
+    configs = searched_configs(monkeypatch)
+    fap103 = rulebook.rule("FAP103")
+    assert len(lines(source, fap103)) == 1000
+    searched = repr(configs[-1])
+    assert "'module'" not in searched and "sqlite" not in searched and "poolclass" not in searched
+    assert "dictionary_splat" in searched  # `**kwargs` may carry the pool settings in any file
