@@ -27,6 +27,7 @@ from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_na
 # expression on both sides, so a word of a pattern is a word of any text the pattern matches.
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METAVARIABLE = re.compile(r"\$+([A-Z_][A-Z0-9_]*)")
+_NOT_MATCHERS = {"not", "stopBy", "field"}  # keys that do not make a rule by themselves
 _MATCHES = re.compile(r"'matches': '([^']*)'")  # in a rule's repr: the utils it uses
 _PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")  # `$X` and `$$$ARGS` are metavariables
 
@@ -67,7 +68,7 @@ def droppable_branches(
 ) -> tuple[tuple[tuple, Requirement], ...]:
     """The branches of a rule that some files cannot use (see :mod:`flake8_fastapi_prod.branches`),
     each with where it is and what a file needs for it to match: each item of an ``any`` of
-    two or more, and each ``not`` beside other keys. A branch that names a metavariable the
+    two or more, and each ``not`` beside a key that matches by itself. A branch that names a metavariable the
     constraints test, itself or in a util it uses, is never dropped: ast-grep checks that
     the constraints' metavariables occur in the rule."""
     constrained = set(constraints)
@@ -78,7 +79,7 @@ def droppable_branches(
         candidates = []
         if isinstance(options, list) and len(options) > 1:
             candidates += [((*where, "any", index), option) for index, option in enumerate(options)]
-        if "not" in node and len(node) > 1:
+        if "not" in node and set(node) - _NOT_MATCHERS:  # without its `not`, a rule must still match something
             candidates.append(((*where, "not"), node["not"]))
         for path, branch in candidates:
             needs = requirement(branch, utils)

@@ -67,6 +67,13 @@ def test_an_any_keeps_a_branch_when_the_file_can_use_none():
     assert config["rule"] == body  # all dropped would be an invalid `any: []`
 
 
+def test_a_not_that_is_all_its_rule_tests_is_kept(monkeypatch):
+    # without its `not`, `has: {field: arguments}` would be a rule that matches nothing by itself
+    rule = rule_of({"kind": "call", "has": {"field": "arguments", "not": {"has": {"pattern": "legacy_pool"}}}})
+    assert rule.branches == ()
+    assert lines("connect(url)\n", rule) == [1]
+
+
 def test_a_branch_naming_a_constrained_metavariable_is_kept():
     body = {"kind": "call", "any": [{"pattern": "alpha($A)"}, {"pattern": "beta($B)"}]}
     rule = rule_of(body, constraints={"A": {"regex": "^x"}})
