@@ -243,6 +243,13 @@ def main() -> None:
     (work / "nested.py").write_text(FASTAPI_HEADER + "x = " + "[" * 1000 + "]" * 1000 + "\n")
     (work / "literal.py").write_text(FASTAPI_HEADER + "x = [\n" + "".join(f"    {i},\n" for i in range(20_000)) + "]\n")
     (work / "flat.py").write_text(FASTAPI_HEADER + "x = [" + ", ".join(["[]"] * 1000) + "]\n")
+    # A rule that searches the module from each candidate (FAP103/104's exemption for a
+    # module-level SQLite URL) is quadratic in a file with many candidates, unless dropped.
+    for count, name in ((100_000, "engines.py"), (1000, "engines_1k.py")):
+        (work / name).write_text("from sqlalchemy import create_engine\n" + "".join(
+            f"x{i} = create_engine(url)\n" if i % 100 == 0 else f"x{i} = {i}\n" for i in range(count)))
+    sizes["an engine call every 100 lines, 100k lines"] = work / "engines.py"
+    sizes["an engine call every 100 lines, 1k lines (control)"] = work / "engines_1k.py"
     sizes["1,000 nesting levels, after a 13-line route"] = work / "nested.py"
     sizes["1,000 lists side by side, after it (control)"] = work / "flat.py"
     sizes["a 20,000-element literal, after a 13-line route"] = work / "literal.py"
