@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover  (Python 3.9 and 3.10)
     import sre_constants as _sre  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
+from flake8_fastapi_prod.branches import used_utils
 from flake8_fastapi_prod.prefilter import Requirement, first_and_last
 from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_names
 
@@ -28,7 +29,6 @@ from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_na
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METAVARIABLE = re.compile(r"\$+([A-Z_][A-Z0-9_]*)")
 _NOT_MATCHERS = {"not", "stopBy", "field"}  # keys that do not make a rule by themselves
-_MATCHES = re.compile(r"'matches': '([^']*)'")  # in a rule's repr: the utils it uses
 _PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")  # `$X` and `$$$ARGS` are metavariables
 
 # Node kinds whose text always contains a keyword: the keyword must occur for one to exist.
@@ -90,15 +90,7 @@ def droppable_branches(
 
 def _metavariables(rule: Any, utils: dict[str, Any]) -> set[str]:
     """The metavariables ``rule`` names, in itself and in the utils it uses."""
-    named, seen, pending = set(), set(), [rule]
-    while pending:
-        text = repr(pending.pop())
-        named.update(_METAVARIABLE.findall(text))
-        for name in _MATCHES.findall(text):
-            if name in utils and name not in seen:
-                seen.add(name)
-                pending.append(utils[name])
-    return named
+    return set(_METAVARIABLE.findall(repr([rule, used_utils(rule, utils)])))
 
 
 def _nodes(node: Any, where: tuple) -> Iterator[tuple[tuple, dict[str, Any]]]:

@@ -78,6 +78,10 @@ def test_a_branch_naming_a_constrained_metavariable_is_kept():
     body = {"kind": "call", "any": [{"pattern": "alpha($A)"}, {"pattern": "beta($B)"}]}
     rule = rule_of(body, constraints={"A": {"regex": "^x"}})
     assert [path for path, _ in rule.branches] == [("rule", "any", 1)]
+    # named in a util the branch uses
+    body = in_written_order({"kind": "call", "any": [{"matches": "alpha-call"}, {"pattern": "beta($B)"}]})
+    utils = {"alpha-call": {"pattern": "alpha($A)"}}
+    assert [path for path, _ in droppable_branches(body, utils, {"A": {"regex": "^x"}})] == [("rule", "any", 1)]
 
 
 def test_a_100000_line_file_of_engine_calls_is_not_searched_quadratically(rulebook, monkeypatch):
