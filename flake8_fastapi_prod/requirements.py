@@ -72,9 +72,8 @@ def droppable_branches(
     constraints test, itself or in a util it uses, is never dropped: ast-grep checks that
     the constraints' metavariables occur in the rule."""
     constrained = set(constraints)
-    nodes = [*_nodes(body, ("rule",)), *(pair for name, util in utils.items() for pair in _nodes(util, ("utils", name)))]
     found = []
-    for where, node in nodes:
+    for where, node in rule_mappings(body, utils):
         options = node.get("any")
         candidates = []
         if isinstance(options, list) and len(options) > 1:
@@ -93,15 +92,22 @@ def _metavariables(rule: Any, utils: dict[str, Any]) -> set[str]:
     return set(_METAVARIABLE.findall(repr([rule, used_utils(rule, utils)])))
 
 
-def _nodes(node: Any, where: tuple) -> Iterator[tuple[tuple, dict[str, Any]]]:
-    """Every mapping in ``node``, with where it is."""
+def rule_mappings(body: Any, utils: dict[str, Any]) -> Iterator[tuple[tuple, dict[str, Any]]]:
+    """Every mapping in a rule's body and utils, with where it is: ``("rule", key or
+    index, ...)`` or ``("utils", name, ...)``."""
+    yield from _mappings(body, ("rule",))
+    for name, util in utils.items():
+        yield from _mappings(util, ("utils", name))
+
+
+def _mappings(node: Any, where: tuple) -> Iterator[tuple[tuple, dict[str, Any]]]:
     if isinstance(node, dict):
         yield where, node
         for key, value in node.items():
-            yield from _nodes(value, (*where, key))
+            yield from _mappings(value, (*where, key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _nodes(item, (*where, index))
+            yield from _mappings(item, (*where, index))
 
 
 def own_requirements(rule: dict[str, Any]) -> list[Requirement]:

@@ -12,10 +12,10 @@ each to compile, on every file.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
 
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement
+from flake8_fastapi_prod.requirements import rule_mappings
 
 _WORD_CHAR = re.compile(r"[A-Za-z0-9_]")
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]|(?<!\\)\.(?![^\[]*\])")
@@ -27,7 +27,8 @@ def slow_shape_warnings(rule: Rule) -> list[str]:
         warnings.append("the prefilter cannot skip this rule on any file (it names no identifier, imported name "
                         "or word regex): it is compiled and run on every file; add a `pattern`, an `imported:` "
                         "name or a `regex: '^word$'` that every match must contain")
-    for where, node in _walk({"rule": rule.body, **{f"utils.{k}": v for k, v in rule.utils.items()}}):
+    for path, node in rule_mappings(rule.body, rule.utils):
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)[1:]
         inside = node.get("not", {}).get("inside") if isinstance(node.get("not"), dict) else None
         if isinstance(inside, dict) and inside.get("stopBy") == "end":
             warnings.append(f"{where}: `not: {{inside: ..., stopBy: end}}` climbs to the module from every candidate "
@@ -64,13 +65,3 @@ def _util_first(node: dict) -> str | None:
     if len(tests) > 1 and isinstance(first, dict) and list(first) == ["matches"]:
         return first["matches"]
     return None
-
-
-def _walk(node: Any, where: str = "") -> Iterator[tuple[str, dict]]:
-    if isinstance(node, dict):
-        yield where or "rule", node
-        for key, value in node.items():
-            yield from _walk(value, f"{where}.{key}" if where else key)
-    elif isinstance(node, list):
-        for index, item in enumerate(node):
-            yield from _walk(item, f"{where}[{index}]")
