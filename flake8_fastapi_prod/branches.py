@@ -33,11 +33,19 @@ def unusable(branches: tuple[Branch, ...], facts: SourceFacts) -> frozenset[Path
 
 
 def without(node: Any, dropped: frozenset[Path], where: Path) -> Any:
-    """A copy of ``node`` (found at ``where``) without the ``dropped`` branches; an ``any``
-    keeps at least one branch (when none can match, dropping them all would leave an
-    invalid rule, and the prefilter rarely lets such a file through)."""
+    """``node`` (found at ``where``) without the ``dropped`` branches; an ``any`` keeps at
+    least one branch (when none can match, dropping them all would leave an invalid rule,
+    and the prefilter rarely lets such a file through). Only the mappings and lists on the
+    way to a dropped branch are copied: the rest is shared with ``node``, and the caller
+    (``shorthand.expand``) copies it anyway."""
+    above = {path[:end] for path in dropped for end in range(len(where), len(path))}
+    return _without(node, dropped, above, where) if where in above else node
+
+
+def _without(node: Any, dropped: frozenset[Path], above: set[Path], where: Path) -> Any:
     if isinstance(node, list):
-        return [without(item, dropped, (*where, index)) for index, item in enumerate(node)]
+        return [_without(item, dropped, above, (*where, index)) if (*where, index) in above else item
+                for index, item in enumerate(node)]
     if not isinstance(node, dict):
         return node
     copy = {}
@@ -46,11 +54,11 @@ def without(node: Any, dropped: frozenset[Path], where: Path) -> Any:
         if path in dropped:  # a `not`
             continue
         if key == "any" and isinstance(value, list):
-            kept = [without(item, dropped, (*path, index)) for index, item in enumerate(value)
-                    if (*path, index) not in dropped]
-            copy[key] = kept or without(value, frozenset(), path)
+            kept = [_without(item, dropped, above, (*path, index)) if (*path, index) in above else item
+                    for index, item in enumerate(value) if (*path, index) not in dropped]
+            copy[key] = kept or value
         else:
-            copy[key] = without(value, dropped, path)
+            copy[key] = _without(value, dropped, above, path) if path in above else value
     return copy
 
 

@@ -15,7 +15,7 @@ import ast
 import operator
 import re
 import time
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 from ast_grep_py import SgNode, SgRoot
 
@@ -43,7 +43,7 @@ class Finding(NamedTuple):  # a named tuple: created for every finding, and its 
 
 
 def check_source(
-    source: str, rules: list[Rule], timings: dict[str, float] | None = None, tree: ast.AST | None = None,
+    source: str, rules: Sequence[Rule], timings: dict[str, float] | None = None, tree: ast.AST | None = None,
 ) -> list[Finding]:
     """Every finding of ``rules`` in ``source``, sorted; an engine failure becomes one FAP001.
 
@@ -52,7 +52,7 @@ def check_source(
     is added to ``timings[code]`` and reading the file (its words, imports and tree-sitter
     parse) to ``timings["parse"]``: what ``flake8-fastapi-prod profile`` shows.
     """
-    if not source.strip():
+    if not source or source.isspace():  # (`strip()` would copy the whole text)
         return []
     started = time.perf_counter()
     facts = SourceFacts(source)
@@ -146,22 +146,26 @@ def _passing(
 
 
 class _Indexed(NamedTuple):
-    rules: list[Rule]  # a copy: the caller's list could change after the index was built
+    given: Sequence[Rule]  # what the caller passed
+    rules: list[Rule]  # a copy: a list passed could change after the index was built
     index: TriggerIndex[tuple[Rule, Requirement]]
 
 
 _last_indexed: list[_Indexed] = []  # the rules last asked for, with their index
 
 
-def _trigger_index(rules: list[Rule]) -> TriggerIndex[tuple[Rule, Requirement]]:
+def _trigger_index(rules: Sequence[Rule]) -> TriggerIndex[tuple[Rule, Requirement]]:
     """The trigger index of a list of rules, built again only when the rules change: the
-    plugin and the command line pass the same rules for every file."""
+    plugin and the command line pass the same rules for every file. The plugin passes a
+    tuple, which cannot change, so it is known by its identity alone."""
     if _last_indexed:
         last = _last_indexed[0]
+        if last.given is rules and type(rules) is tuple:
+            return last.index
         if len(last.rules) == len(rules) and all(map(operator.is_, last.rules, rules)):
             return last.index
     items = [(rule.triggers, (rule, beyond_triggers(rule.requirement))) for rule in rules]
-    _last_indexed[:] = [_Indexed(list(rules), TriggerIndex(items))]
+    _last_indexed[:] = [_Indexed(rules, list(rules), TriggerIndex(items))]
     return _last_indexed[0].index
 
 

@@ -21,7 +21,9 @@ from flake8_fastapi_prod.model import Rule, Rulebook, default_rulebook_path
 from flake8_fastapi_prod.settings import SettingError, parse_settings_text
 
 _rulebook: Rulebook | None = None
-_selected: list[Rule] | None = None  # the rules flake8 will report, once its options are known
+# The rules flake8 will report, once its options are known: a tuple, which the engine
+# recognises by its identity on every file.
+_selected: tuple[Rule, ...] | None = None
 
 
 def loaded_rulebook() -> Rulebook:
@@ -93,7 +95,7 @@ class FastAPIProdChecker:
             yield finding.line, finding.column, finding.text, type(self)
 
 
-def _rules_flake8_reports(rulebook: Rulebook, options: argparse.Namespace) -> list[Rule] | None:
+def _rules_flake8_reports(rulebook: Rulebook, options: argparse.Namespace) -> tuple[Rule, ...] | None:
     """The rules whose codes flake8 would report with these options: running the others
     (off by default, or ignored by the user) would cost time for findings flake8 drops.
     A `# noqa` is per line, so it does not count here. None if flake8 cannot tell."""
@@ -101,7 +103,7 @@ def _rules_flake8_reports(rulebook: Rulebook, options: argparse.Namespace) -> li
         from flake8.style_guide import Decision, DecisionEngine
 
         decider = DecisionEngine(options)
-        return [rule for rule in rulebook.rules if decider.decision_for(rule.code) is Decision.Selected]
+        return tuple(rule for rule in rulebook.rules if decider.decision_for(rule.code) is Decision.Selected)
     except Exception:  # an older or newer flake8 without this API: run every rule
         return None
 

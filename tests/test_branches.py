@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+from flake8_fastapi_prod.branches import without
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.reach import reach
@@ -95,3 +96,16 @@ def test_a_100000_line_file_of_engine_calls_does_not_search_the_module_from_each
     searched = repr(configs[-1])
     assert "'module'" not in searched and "sqlite" not in searched and "poolclass" not in searched
     assert "dictionary_splat" in searched  # `**kwargs` may carry the pool settings in any file
+
+
+def test_only_the_way_to_a_dropped_branch_is_copied():
+    # Building a file's config copies what it changes: the rest of the rule is shared,
+    # not copied again for every file that drops a branch.
+    body = {"kind": "call", "has": {"field": "arguments", "pattern": "($$$)"},
+            "all": [{"any": [{"pattern": "alpha()"}, {"pattern": "beta()"}]}, {"not": {"pattern": "gamma()"}}]}
+    dropped = frozenset({("rule", "all", 0, "any", 1)})
+    kept = without(body, dropped, ("rule",))
+    assert kept == {**body, "all": [{"any": [{"pattern": "alpha()"}]}, {"not": {"pattern": "gamma()"}}]}
+    assert kept["has"] is body["has"] and kept["all"][1] is body["all"][1]
+    assert body["all"][0]["any"] == [{"pattern": "alpha()"}, {"pattern": "beta()"}]  # the rule itself is unchanged
+    assert without(body, dropped, ("utils", "other")) is body  # nothing dropped below it

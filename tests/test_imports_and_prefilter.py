@@ -451,3 +451,21 @@ def test_a_method_call_requirement_holds_only_where_the_method_is_called(text, h
     assert holds(requirement(METHOD_CALL, {}), SourceFacts(text)) is holds_there
     root = SgRoot(text, "python").root()
     assert bool(root.find_all({"rule": METHOD_CALL})) is holds_there  # ast-grep agrees
+
+
+def test_the_trigger_index_is_built_once_for_the_same_rules(rulebook, monkeypatch):
+    built = []
+    monkeypatch.setattr(engine, "TriggerIndex", lambda items: built.append(items) or TriggerIndex(items))
+    monkeypatch.setattr(engine, "_last_indexed", [])
+    selected = tuple(rulebook.rules)  # what the plugin passes for every file
+    for _ in range(3):
+        check_source("import time\n", selected)
+    assert len(built) == 1
+    # the same rules in a list: the same index; a list may be changed between two files,
+    # and the index follows it
+    rules = list(rulebook.rules)
+    check_source("import time\n", rules)
+    assert len(built) == 1
+    rules.pop()
+    check_source("import time\n", rules)
+    assert len(built) == 2 and len(built[-1]) == len(rulebook.rules) - 1
