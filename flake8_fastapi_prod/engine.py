@@ -107,8 +107,8 @@ def check_source(
         root, spell = trees[narrow_rule]
         try:
             config, screen = rule.configs_for(spell, unusable(rule.branches, facts) if rule.branches else _NONE)
-            if screen is not None and rule.screen_tally.worth_trying():
-                spared = root.find(screen) is None  # then the rule has no match here either
+            if screen is not None and rule.screen_tally.worth_trying(screen.share):
+                spared = root.find(screen.config) is None  # then the rule has no match here either
                 rule.screen_tally.record(spared)
                 if spared:
                     continue

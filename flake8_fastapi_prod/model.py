@@ -14,7 +14,7 @@ from flake8_fastapi_prod.branches import Branch, used_utils, without
 from flake8_fastapi_prod.imports import Spell
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import Reach
-from flake8_fastapi_prod.screen import Tally, screen
+from flake8_fastapi_prod.screen import Screen, Tally, screen
 from flake8_fastapi_prod.shorthand import expand
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -76,7 +76,7 @@ class Rule:
 
     def configs_for(
         self, spell: Spell, dropped: frozenset[tuple] = frozenset(),
-    ) -> tuple[dict[str, Any], Optional[dict[str, Any]]]:
+    ) -> tuple[dict[str, Any], Optional[Screen]]:
         """The plain ast-grep config for a file whose imports spell names as ``spell`` does,
         without the ``dropped`` branches (:mod:`flake8_fastapi_prod.branches`), and its screen
         (:mod:`flake8_fastapi_prod.screen`), if it has one."""

@@ -3,18 +3,19 @@
 ast-grep-py compiles a rule again on every search, and a rule's regular expressions and
 utilities cost most of that: a regex of a few alternatives takes 100k to 700k instructions
 to build, a plain mapping ~15k. Most searches find nothing. So from a rule whose top level
-is a conjunction, the *screen* keeps the conjuncts that are cheap to compile (no regex, no
-utility, no ``not``); every match of the rule matches its screen, so a file in which the
+is a conjunction, the *screen* keeps the conjuncts that are cheap to compile (no regex,
+through the utilities they use); every match of the rule matches its screen, so a file in which the
 screen finds nothing holds no match of the rule, and the rule is not compiled there.
 
 A screen is made only when it can pay: it must narrow the nodes it visits by kind (a
 ``kind`` or ``pattern`` conjunct, or an ``any`` of them; a ``kind`` alone is in nearly every
-file) and cost at most an eighth of the whole rule to compile, by a rough count of what
-they hold. And it is kept only while it does pay: a screen is one more search of the file,
-so one that seldom finds nothing is dropped after a few searches (:class:`Tally`). FAP402's
-screen, a call of ``.execute``, finds one in nearly every module the prefilter lets through
-(the prefilter has already seen the module call it); FAP403's, a parameter annotated with a
-type that names ``dict``, ``Dict`` or ``Any``, spares half of its searches on docs_src.
+file) and cost at most half of the whole rule to compile, by a rough count of what
+they hold: its *share*. And it is kept only while it does pay: a screen is one more search
+of the file, which pays when it spares at least its share of the rule's searches, so one
+that spares fewer is dropped (:class:`Tally`). FAP402's screen (a call of ``.execute``
+given an f-string, an operation, a ``.format()`` call or parentheses) costs a ninth of the
+rule and spares nearly every search in Prefect's server, which calls ``.execute`` with
+query objects; FAP302's spares every search on docs_src.
 
 Findings never depend on screens: a rule finds the same with or without one
 (``tests/test_screen.py`` checks it on every example; the reviewed findings on docs_src in
@@ -23,23 +24,35 @@ Findings never depend on screens: a rule finds the same with or without one
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
+
+from flake8_fastapi_prod.branches import used_utils
 
 _REGEX_WEIGHT = 12  # a regex costs about as much to build as a dozen plain mappings
-_PAYS = 8  # the whole config must cost at least this many times the screen
+_MAX_SHARE = 1 / 2  # a screen may cost at most this share of the whole config
 
 
-def screen(config: dict[str, Any]) -> Optional[dict[str, Any]]:
+class Screen(NamedTuple):
+    config: dict[str, Any]  # a plain ast-grep config
+    share: float  # what it costs to compile, as a share of the rule's config (roughly)
+
+
+def screen(config: dict[str, Any]) -> Optional[Screen]:
     """The cheap first search for ``config`` (a plain ast-grep config), or None."""
+    utils = config.get("utils", {})
     conjuncts = _conjuncts(config["rule"])
-    cheap = [part for part in conjuncts if _is_cheap(part)]
+    cheap = [part for part in conjuncts if _is_cheap(part, utils)]
     if len(cheap) == len(conjuncts) or not any(_narrows_kind(part) for part in cheap):
         return None
     if len(cheap) == 1 and set(cheap[0]) == {"kind"}:
         return None
-    if _PAYS * _cost(cheap) > _cost(config):
+    rule = cheap[0] if len(cheap) == 1 else {"all": cheap}
+    used = used_utils(rule, utils)
+    first = {"rule": rule, **({"utils": used} if used else {})}
+    share = _cost(first) / _cost(config)
+    if share > _MAX_SHARE:
         return None
-    return {"rule": cheap[0] if len(cheap) == 1 else {"all": cheap}}
+    return Screen(first, share)
 
 
 def _conjuncts(rule: Any) -> list[Any]:
@@ -56,19 +69,46 @@ def _conjuncts(rule: Any) -> list[Any]:
     return parts
 
 
-def _is_cheap(node: Any) -> bool:
-    """No regex, utility or ``not`` anywhere inside (nor ``nthChild``, which counts siblings
-    on every node it is tested on)."""
+def _is_cheap(node: Any, utils: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """No regex anywhere inside, nor ``nthChild`` (which counts siblings on every node it
+    is tested on), through the utilities it uses; and no metavariable under a ``not``.
+
+    A screen leaves out some of a rule's conjuncts, and with them the metavariables they
+    would bind: a pattern with one of those then matches more, and a ``not`` of it fewer
+    nodes, which could wrongly spare a search."""
     if isinstance(node, list):
-        return all(_is_cheap(item) for item in node)
+        return all(_is_cheap(item, utils, seen) for item in node)
     if not isinstance(node, dict):
         return True
     for key, value in node.items():
-        if key in ("regex", "matches", "not", "nthChild"):
+        if key in ("regex", "nthChild"):
             return False
-        if not _is_cheap(value):
+        if key == "matches":
+            if not isinstance(value, str) or value not in utils or value in seen:
+                return False
+            if not _is_cheap(utils[value], utils, seen | {value}):
+                return False
+        elif key == "not" and _names_metavariable(value, utils, frozenset()):
+            return False
+        elif not _is_cheap(value, utils, seen):
             return False
     return True
+
+
+def _names_metavariable(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> bool:
+    """Whether ``node`` or a utility it uses holds a `$` (a metavariable, or text that might
+    be one)."""
+    if isinstance(node, str):
+        return "$" in node
+    if isinstance(node, list):
+        return any(_names_metavariable(item, utils, seen) for item in node)
+    if not isinstance(node, dict):
+        return False
+    name = node.get("matches")
+    if isinstance(name, str) and name in utils and name not in seen:
+        if _names_metavariable(utils[name], utils, seen | {name}):
+            return True
+    return any(_names_metavariable(value, utils, seen) for value in node.values())
 
 
 def _narrows_kind(part: Any) -> bool:
@@ -111,10 +151,6 @@ def _cost(node: Any) -> int:
     return total
 
 
-_TRIAL = 8  # searches a screen always gets
-_KEEP = 8  # then it is kept while it spares at least one search in this many
-
-
 class Tally:
     """How often a rule's screen spared its search in this process."""
 
@@ -124,8 +160,11 @@ class Tally:
         self.tried = 0
         self.spared = 0
 
-    def worth_trying(self) -> bool:
-        return self.tried < _TRIAL or self.spared * _KEEP >= self.tried
+    def worth_trying(self, share: float) -> bool:
+        """Whether a screen that costs ``share`` of its rule has spared at least that share
+        of the searches (plus one: at first, and after a run of bad luck, it gets tries
+        that cost about one search of the rule in all)."""
+        return self.spared + 1 > self.tried * share
 
     def record(self, spared: bool) -> None:
         self.tried += 1
