@@ -17,6 +17,7 @@ which a process whose rulebook comes from the cache does not import.)
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, holds
@@ -38,11 +39,18 @@ def without(node: Any, dropped: frozenset[Path], where: Path) -> Any:
     and the prefilter rarely lets such a file through). Only the mappings and lists on the
     way to a dropped branch are copied: the rest is shared with ``node``, and the caller
     (``shorthand.expand``) copies it anyway."""
-    above = {path[:end] for path in dropped for end in range(len(where), len(path))}
+    above = _above(dropped)
     return _without(node, dropped, above, where) if where in above else node
 
 
-def _without(node: Any, dropped: frozenset[Path], above: set[Path], where: Path) -> Any:
+@lru_cache(maxsize=64)
+def _above(dropped: frozenset[Path]) -> frozenset[Path]:
+    """The paths of the mappings and lists that hold a dropped branch (a rule's body and
+    each of its utils ask with the same branches)."""
+    return frozenset(path[:end] for path in dropped for end in range(1, len(path)))
+
+
+def _without(node: Any, dropped: frozenset[Path], above: frozenset[Path], where: Path) -> Any:
     if isinstance(node, list):
         return [_without(item, dropped, above, (*where, index)) if (*where, index) in above else item
                 for index, item in enumerate(node)]

@@ -30,7 +30,7 @@ from flake8_fastapi_prod import __version__
 from flake8_fastapi_prod.model import Examples, Rule, Rulebook
 
 ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
-_FORMAT = 2  # bump when the stored layout changes
+_FORMAT = 3  # bump when the stored layout changes
 _RULE_FIELDS = [f.name for f in dataclasses.fields(Rule) if f.name not in ("examples", "_configs", "screen_tally")]
 
 

@@ -51,7 +51,7 @@ Spell = Callable[[str], tuple[Spelling, ...]]
 
 # Statements whose bodies hold statements in the same scope (a class body's imports belong to
 # the enclosing function, or the module). Functions open a scope of their own.
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
 _BODIES = ("body", "orelse", "handlers", "finalbody", "cases")
 _SIMPLE = frozenset({
     ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Pass, ast.Raise, ast.Delete,
@@ -174,26 +174,48 @@ def read_imports(tree: ast.AST) -> Imports:
     them (only statements are visited: expressions hold no imports)."""
     imports = Imports()
     # A stack of the bodies being read, not recursion: a chain of 1,000 `elif`s is 1,000
-    # nested `if`s, which CPython accepts.
-    pending: list[tuple[Iterator[ast.stmt], Optional[FunctionStart]]] = [(iter(getattr(tree, "body", [])), None)]
+    # nested `if`s, which CPython accepts. A body's loop stops at a statement with bodies
+    # of its own, and goes on once they are read.
+    pending: list[tuple[Iterator[ast.stmt], Optional[ast.AST]]] = [(iter(getattr(tree, "body", [])), None)]
     while pending:
-        statements, function = pending[-1]
-        statement = next(statements, None)
-        if statement is None:
+        statements, function = pending[-1]  # the function whose body this is (None: the module)
+        for statement in statements:
+            kind = type(statement)
+            if kind in _SIMPLE:  # most statements: nothing inside can import
+                continue
+            if kind is ast.ImportFrom:
+                _read_import_from(statement, imports, _start_of(function))
+            elif kind is ast.Import:
+                _read_import(statement, imports, _start_of(function))
+            elif kind in _FUNCTIONS:
+                pending.append((iter(statement.body), statement))
+                break
+            else:  # if/try/with/for/while/match/class: their bodies are in the same scope, read in order
+                inner = [body for body in map(statement.__getattribute__, _bodies_of(kind)) if body]
+                if inner:
+                    pending += [(iter(body), function) for body in reversed(inner)]
+                    break
+        else:
             pending.pop()
-        elif type(statement) in _SIMPLE:  # most statements: nothing inside can import
-            continue
-        elif isinstance(statement, ast.Import):
-            _read_import(statement, imports, function)
-        elif isinstance(statement, ast.ImportFrom):
-            _read_import_from(statement, imports, function)
-        elif isinstance(statement, _FUNCTIONS):
-            start = FunctionStart(statement.lineno - 1, statement.col_offset, statement.name)
-            pending.append((iter(statement.body), start))
-        else:  # if/try/with/for/while/match/class: their bodies are in the same scope, read in order
-            inner = [body for body in (getattr(statement, name, None) for name in _BODIES) if body]
-            pending += [(iter(body), function) for body in reversed(inner)]
     return imports
+
+
+def _start_of(function: Optional[ast.AST]) -> Optional[FunctionStart]:
+    """Where ``function``'s ``def`` starts (made only for the few imports inside functions)."""
+    if function is None:
+        return None
+    return FunctionStart(function.lineno - 1, function.col_offset, function.name)  # type: ignore[attr-defined]
+
+
+_BODIES_OF: dict[type, tuple[str, ...]] = {}
+
+
+def _bodies_of(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that hold statements (an `except` clause's too)."""
+    fields = _BODIES_OF.get(kind)
+    if fields is None:
+        fields = _BODIES_OF[kind] = tuple(name for name in _BODIES if name in getattr(kind, "_fields", ()))
+    return fields
 
 
 def read_source_imports(source: str) -> Optional[Imports]:

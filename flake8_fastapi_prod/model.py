@@ -14,7 +14,7 @@ from flake8_fastapi_prod.branches import Branch, used_utils, without
 from flake8_fastapi_prod.imports import Spell
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import Reach
-from flake8_fastapi_prod.screen import Screen, Tally, screen
+from flake8_fastapi_prod.screen import Screen, Tally
 from flake8_fastapi_prod.shorthand import expand
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -63,6 +63,7 @@ class Rule:
     imported_names: tuple[str, ...] = ()
     reach: Reach = None  # the statements a match needs (reach.reach); None: the whole file
     branches: tuple[Branch, ...] = ()  # those some files cannot use, with what a file needs for each
+    screen: Optional[tuple[dict[str, Any], float]] = None  # its screen as written, and its share (screen.screen)
     _configs: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
     screen_tally: Tally = field(default_factory=Tally, repr=False, compare=False)  # how its screen fares
 
@@ -94,7 +95,11 @@ class Rule:
                 config["utils"] = expand(utils, spell)
             if self.constraints:
                 config["constraints"] = expand(self.constraints, spell)
-            configs = self._configs[key] = (config, screen(config))
+            first = None
+            if self.screen is not None:
+                written, share = self.screen
+                first = Screen({part: expand(value, spell) for part, value in written.items()}, share)
+            configs = self._configs[key] = (config, first)
         return configs
 
 

@@ -18,7 +18,7 @@ from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
-from flake8_fastapi_prod.screen import Tally
+from flake8_fastapi_prod.screen import Tally, screen
 from flake8_fastapi_prod.requirements import droppable_branches, requirement, triggers
 from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
@@ -147,10 +147,16 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
         rule, body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
         reach=reach(body, utils, constraints), branches=droppable_branches(body, utils, constraints),
-        _configs={}, screen_tally=Tally(),
+        screen=_screen_of(body, utils), _configs={}, screen_tally=Tally(),
     )
     _check_compiles(final, report)
     return final
+
+
+def _screen_of(body: dict, utils: dict) -> tuple[dict, float] | None:
+    """The rule's screen as plain data (the rulebook cache stores it)."""
+    found = screen({"rule": body, **({"utils": utils} if utils else {})})
+    return None if found is None else (found.config, found.share)
 
 
 def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: int, source: str) -> Rule | None:

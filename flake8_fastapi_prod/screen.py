@@ -27,6 +27,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 from flake8_fastapi_prod.branches import used_utils
+from flake8_fastapi_prod.shorthand import IMPORTED
 
 _REGEX_WEIGHT = 12  # a regex costs about as much to build as a dozen plain mappings
 _MAX_SHARE = 1 / 2  # a screen may cost at most this share of the whole config
@@ -38,10 +39,17 @@ class Screen(NamedTuple):
 
 
 def screen(config: dict[str, Any]) -> Optional[Screen]:
-    """The cheap first search for ``config`` (a plain ast-grep config), or None."""
+    """The cheap first search for ``config`` (an ast-grep config: ``rule`` and ``utils``,
+    ``imported:`` allowed), or None. Found once, when a rulebook is loaded: the engine
+    substitutes a file's spellings for ``imported:`` in it as in the rule itself.
+
+    A screen keeps branches that a file's config drops (:mod:`flake8_fastapi_prod.branches`):
+    an ``any`` branch that cannot match adds no match, and ``not`` of one excludes nothing,
+    so the screen still matches wherever the rule does."""
     utils = config.get("utils", {})
     conjuncts = _conjuncts(config["rule"])
-    cheap = [part for part in conjuncts if _is_cheap(part, utils)]
+    known: dict[str, bool] = {}  # which utils are cheap, found once for every conjunct
+    cheap = [part for part in conjuncts if _is_cheap(part, utils, known)]
     if len(cheap) == len(conjuncts) or not any(_narrows_kind(part) for part in cheap):
         return None
     if len(cheap) == 1 and set(cheap[0]) == {"kind"}:
@@ -69,35 +77,40 @@ def _conjuncts(rule: Any) -> list[Any]:
     return parts
 
 
-def _is_cheap(node: Any, utils: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+def _is_cheap(node: Any, utils: dict[str, Any], known: Optional[dict[str, bool]] = None) -> bool:
     """No regex anywhere inside, nor ``nthChild`` (which counts siblings on every node it
     is tested on), through the utilities it uses; and no metavariable under a ``not``.
 
     A screen leaves out some of a rule's conjuncts, and with them the metavariables they
     would bind: a pattern with one of those then matches more, and a ``not`` of it fewer
-    nodes, which could wrongly spare a search."""
+    nodes, which could wrongly spare a search. ``known`` holds what is known of each
+    utility (a utility being looked at counts as not cheap: it refers to itself)."""
+    known = {} if known is None else known
     if isinstance(node, list):
-        return all(_is_cheap(item, utils, seen) for item in node)
+        return all(_is_cheap(item, utils, known) for item in node)
     if not isinstance(node, dict):
         return True
     for key, value in node.items():
         if key in ("regex", "nthChild"):
             return False
         if key == "matches":
-            if not isinstance(value, str) or value not in utils or value in seen:
+            if not isinstance(value, str) or value not in utils:
                 return False
-            if not _is_cheap(utils[value], utils, seen | {value}):
+            if value not in known:
+                known[value] = False
+                known[value] = _is_cheap(utils[value], utils, known)
+            if not known[value]:
                 return False
-        elif key == "not" and _names_metavariable(value, utils, frozenset()):
+        elif key == "not" and _names_metavariable(value, utils, set()):
             return False
-        elif not _is_cheap(value, utils, seen):
+        elif not _is_cheap(value, utils, known):
             return False
     return True
 
 
-def _names_metavariable(node: Any, utils: dict[str, Any], seen: frozenset[str]) -> bool:
+def _names_metavariable(node: Any, utils: dict[str, Any], seen: set[str]) -> bool:
     """Whether ``node`` or a utility it uses holds a `$` (a metavariable, or text that might
-    be one)."""
+    be one). ``seen``: the utilities already looked through."""
     if isinstance(node, str):
         return "$" in node
     if isinstance(node, list):
@@ -106,7 +119,8 @@ def _names_metavariable(node: Any, utils: dict[str, Any], seen: frozenset[str]) 
         return False
     name = node.get("matches")
     if isinstance(name, str) and name in utils and name not in seen:
-        if _names_metavariable(utils[name], utils, seen | {name}):
+        seen.add(name)
+        if _names_metavariable(utils[name], utils, seen):
             return True
     return any(_names_metavariable(value, utils, seen) for value in node.values())
 
@@ -115,7 +129,7 @@ def _narrows_kind(part: Any) -> bool:
     """Whether ``part`` holds only nodes of some kinds, so that ast-grep tests no others."""
     if not isinstance(part, dict):
         return False
-    if "kind" in part:
+    if "kind" in part or IMPORTED in part:  # `imported:` becomes patterns of names
         return True
     if "pattern" in part:
         return not (isinstance(part["pattern"], str) and _is_metavariable(part["pattern"]))

@@ -7,7 +7,7 @@ import pytest
 from ast_grep_py import SgRoot
 from flake8_fastapi_prod import screen as screens
 from flake8_fastapi_prod.engine import check_source
-from flake8_fastapi_prod.imports import python_tree
+from flake8_fastapi_prod.imports import python_tree, read_source_imports
 from flake8_fastapi_prod.screen import Tally, screen
 from test_imports_and_prefilter import sources_to_compare
 
@@ -61,6 +61,18 @@ def test_a_recursive_util_is_left_out_of_a_screen():
 ])
 def test_no_screen_where_it_cannot_pay(body):
     assert screen(config(body)) is None
+
+
+def test_a_screen_is_found_once_and_takes_each_files_spellings(rulebook):
+    # FAP201 (a blocking HTTP call in async code) screens for a call of the `imported:` names
+    rule = rulebook.rule("FAP201")
+    assert rule.screen is not None and "imported" in repr(rule.screen[0])
+    source = "import requests as rq\nasync def f():\n    return rq.get(URL)\n"
+    imports = read_source_imports(source)
+    root = SgRoot(source, "python").root()
+    _, first = rule.configs_for(imports.located(root))
+    assert "rq.get" in repr(first.config) and "imported" not in repr(first.config)
+    assert root.find(first.config) is not None
 
 
 def test_every_match_of_a_rule_matches_its_screen(rulebook):
