@@ -214,12 +214,15 @@ def main() -> None:
     print(f"# corpus: {files} files, {lines} lines ({', '.join(f'{k}=={v[0]}' for k, v in PINS.items())}); {args.runs} interleaved runs")
     samples = interleaved(pairs, args.runs)
 
+    # The ratio of the medians, and the median of each run's ratio (A and B ran side by side,
+    # so a slow minute of the machine moves both): the second is steadier on a shared machine.
     print(f"\n{'comparison (wall seconds; then CPU seconds)':<62} {'A s':>7} {'B s':>7} {'A/B':>6}"
-          f" {'A cpu':>7} {'B cpu':>7} {'A/B':>6}")
+          f" {'A cpu':>7} {'B cpu':>7} {'A/B':>6} {'paired':>7}")
     for name, s in samples.items():
         a, b = statistics.median(s["a"]), statistics.median(s["b"])
         a_cpu, b_cpu = statistics.median(s["a_cpu"]), statistics.median(s["b_cpu"])
-        print(f"{name:<62} {a:7.2f} {b:7.2f} {a / b:6.2f} {a_cpu:7.2f} {b_cpu:7.2f} {a_cpu / b_cpu:6.2f}")
+        paired = statistics.median(x / y for x, y in zip(s["a_cpu"], s["b_cpu"]))
+        print(f"{name:<62} {a:7.2f} {b:7.2f} {a / b:6.2f} {a_cpu:7.2f} {b_cpu:7.2f} {a_cpu / b_cpu:6.2f} {paired:7.3f}")
     whole = samples["flake8 with / without plugin, --jobs 1, whole corpus"]
     extra = (statistics.median(whole["a_mem"]) - statistics.median(whole["b_mem"])) / 1024
     print(f"{'peak memory, flake8 with - without plugin, --jobs 1, whole corpus':<62} {extra:+7.1f} MB")
