@@ -82,12 +82,12 @@ def droppable_branches(
             candidates.append(((*where, "not"), node["not"]))
         for path, branch in candidates:
             needs = requirement(branch, utils)
-            if needs is not True and not constrained.intersection(_metavariables(branch, utils)):
+            if needs is not True and not constrained.intersection(metavariables(branch, utils)):
                 found.append((path, needs))
     return tuple(found)
 
 
-def _metavariables(rule: Any, utils: dict[str, Any]) -> set[str]:
+def metavariables(rule: Any, utils: dict[str, Any]) -> set[str]:
     """The metavariables ``rule`` names, in itself and in the utils it uses."""
     return set(_METAVARIABLE.findall(repr([rule, used_utils(rule, utils)])))
 

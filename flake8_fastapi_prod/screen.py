@@ -4,8 +4,9 @@ ast-grep-py compiles a rule again on every search, and a rule's regular expressi
 utilities cost most of that: a regex of a few alternatives takes 100k to 700k instructions
 to build, a plain mapping ~15k. Most searches find nothing. So from a rule whose top level
 is a conjunction, the *screen* keeps the conjuncts that are cheap to compile (no regex,
-through the utilities they use); every match of the rule matches its screen, so a file in which the
-screen finds nothing holds no match of the rule, and the rule is not compiled there.
+through the utilities they use, and no metavariable under a ``not``); every match of the
+rule matches its screen, so a file in which the screen finds nothing holds no match of the
+rule, and the rule is not compiled there.
 
 A screen is made only when it can pay: it must narrow the nodes it visits by kind (a
 ``kind`` or ``pattern`` conjunct, or an ``any`` of them; a ``kind`` alone is in nearly every
@@ -34,7 +35,7 @@ _MAX_SHARE = 1 / 2  # a screen may cost at most this share of the whole config
 
 
 class Screen(NamedTuple):
-    config: dict[str, Any]  # a plain ast-grep config
+    config: dict[str, Any]  # an ast-grep config (with `imported:` until a file's spellings replace it)
     share: float  # what it costs to compile, as a share of the rule's config (roughly)
 
 
@@ -101,28 +102,16 @@ def _is_cheap(node: Any, utils: dict[str, Any], known: Optional[dict[str, bool]]
                 known[value] = _is_cheap(utils[value], utils, known)
             if not known[value]:
                 return False
-        elif key == "not" and _names_metavariable(value, utils, set()):
-            return False
+        elif key == "not":
+            # Screens are found when a rulebook is loaded, which imports requirements.py
+            # anyway; a process whose rulebook comes from the cache never does.
+            from flake8_fastapi_prod.requirements import metavariables
+
+            if metavariables(value, utils) or not _is_cheap(value, utils, known):
+                return False
         elif not _is_cheap(value, utils, known):
             return False
     return True
-
-
-def _names_metavariable(node: Any, utils: dict[str, Any], seen: set[str]) -> bool:
-    """Whether ``node`` or a utility it uses holds a `$` (a metavariable, or text that might
-    be one). ``seen``: the utilities already looked through."""
-    if isinstance(node, str):
-        return "$" in node
-    if isinstance(node, list):
-        return any(_names_metavariable(item, utils, seen) for item in node)
-    if not isinstance(node, dict):
-        return False
-    name = node.get("matches")
-    if isinstance(name, str) and name in utils and name not in seen:
-        seen.add(name)
-        if _names_metavariable(utils[name], utils, seen):
-            return True
-    return any(_names_metavariable(value, utils, seen) for value in node.values())
 
 
 def _narrows_kind(part: Any) -> bool:
