@@ -27,7 +27,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import AbstractSet, Callable, Iterable, NamedTuple, Optional
 
-from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, call_of, method_call_of
+from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, calls, method_call_of
 
 # A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
 # statement holding a match, the requirements of the statements to keep for module-wide
@@ -252,8 +252,7 @@ class _RunTests:
         # Any use of an imported name, its call included, writes the last segment of a spelling as a word.
         where = self._with_any_word({spelling.rpartition(".")[2] for spelling in spellings}, where)
         if kind == "call" and where:  # a spelling followed by `(`
-            calls = [call_of(spelling) for spelling in spellings]
-            return frozenset(i for i in where if any(call.search(runs[i]) for call in calls))
+            return frozenset(i for i in where if any(calls(runs[i], spelling) for spelling in spellings))
         return where
 
     def _with_any_word(self, words: Iterable[str], where: frozenset[int], whole: bool = True) -> frozenset[int]:

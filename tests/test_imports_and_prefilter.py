@@ -16,7 +16,7 @@ from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.imports import Spelling, python_tree, read_imports, read_source_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod import engine
-from flake8_fastapi_prod.prefilter import SourceFacts, TriggerIndex, beyond_triggers, holds, words_of
+from flake8_fastapi_prod.prefilter import SourceFacts, TriggerIndex, beyond_triggers, calls, holds, words_of
 from flake8_fastapi_prod.requirements import requirement, triggers
 from flake8_fastapi_prod.shorthand import expand
 
@@ -148,6 +148,37 @@ def test_a_call_of_an_imported_name_needs_the_name_called():
     assert holds_in(req, header + "db = (orm  # the ORM\n      . Session \\\n  (engine))\n", spelled)
     # A comment full of `#` and spaces after the name is read in one pass, not exponentially many.
     assert not holds_in(req, header + "x = orm.Session" + "  #  " * 40 + "\n", spelled)
+
+
+# What `calls` scans for, as the regular expression it replaced: the spelling's parts with
+# spaces, line continuations and comments (with their line break) around the dots, then `(`.
+_TRIVIA_REGEX = r"(?:\s|\\\r?\n|#[^\n]*\n)*"
+_PIECES = ["a", "b", "ab", "x", ".", "(", " ", "\t", "\u2003", "\n", "\r", "\\", "\\\n", "\\\r\n", "#", "# a(\n"]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(
+    text=st.lists(st.sampled_from(_PIECES), max_size=14).map("".join),
+    spelling=st.sampled_from(["a", "ab", "a.b", "b.a.b", "ab.b"]),
+)
+def test_a_call_is_found_as_the_regular_expression_finds_it(text, spelling):
+    dotted = (_TRIVIA_REGEX + r"\." + _TRIVIA_REGEX).join(map(re.escape, spelling.split(".")))
+    expected = re.search(rf"{dotted}{_TRIVIA_REGEX}\(", text) is not None
+    assert calls(text, spelling) == expected
+
+
+@pytest.mark.parametrize(("text", "spelling", "called"), [
+    ("t.sleep(1)", "t.sleep", True),
+    ("t . sleep (1)", "t.sleep", True),
+    ("t\\\r\n.sleep\u2003(1)", "t.sleep", True),  # a continuation, a wide space
+    ("t.sleep  # a comment\n  (1)", "t.sleep", True),
+    ("t.sleep  # a comment, then the end (", "t.sleep", False),  # `(` inside the comment
+    ("t.sleep\\ (1)", "t.sleep", False),  # a backslash that continues nothing
+    ("my_t.sleep(1)", "t.sleep", True),  # no word boundary in front: harmless
+    ("t.sleeper(1); t.sleep", "t.sleep", False),
+])
+def test_a_call(text, spelling, called):
+    assert calls(text, spelling) is called
 
 
 def test_requirements_are_flattened_and_words_checked_first():
