@@ -75,7 +75,11 @@ class _Walker:
     def __init__(self, utils: dict[str, Any]) -> None:
         self.utils = utils
         self.contexts: list[Requirement] = []  # statements that module-wide searches may find
-        self._utils_seen: dict[tuple[str, str], Requirement] = {}
+        # Each util's requirement, by where it is tested and which utils were being derived
+        # when it was: a util that refers to itself is taken to match nothing through that
+        # reference (see _util), so what it needs depends on the derivations in progress.
+        self._utils_seen: dict[tuple[str, str, frozenset], Requirement] = {}
+        self._in_progress: frozenset[tuple[str, str]] = frozenset()
 
     def at(self, rule: Any, where: str) -> Requirement:
         """What the top-level statement of a node at ``where`` needs for ``rule`` to match it
@@ -183,10 +187,19 @@ class _Walker:
         if util is None:
             return True
         key = (name, where)
-        if key not in self._utils_seen:
-            self._utils_seen[key] = True  # a util that refers to itself adds nothing to need
-            self._utils_seen[key] = self.at(util, where)
-        return self._utils_seen[key]
+        if key in self._in_progress:
+            # A util that refers to itself matches through that reference only if a node
+            # further down the chain (trees are finite) matches it without one, in the same
+            # statement: that node's words are what the outer derivation goes on to need.
+            return False
+        memo = (name, where, self._in_progress)
+        if memo not in self._utils_seen:
+            outer, self._in_progress = self._in_progress, self._in_progress | {key}
+            try:
+                self._utils_seen[memo] = self.at(util, where)
+            finally:
+                self._in_progress = outer
+        return self._utils_seen[memo]
 
     def _kinds(self, rule: Any, seen: frozenset[str]) -> Optional[set[str]]:
         """The kinds a node matching ``rule`` can have; None if any."""

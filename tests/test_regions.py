@@ -153,6 +153,44 @@ def test_a_constraint_that_searches_the_module_keeps_what_it_can_find():
     assert contexts == (("word", "FastAPI"),)
 
 
+# `danger(...)` in any number of parentheses: the util refers to itself.
+WRAPPED = {"any": [{"pattern": "danger($$$)"}, {"kind": "parenthesized_expression", "has": {"matches": "wrapped"}}]}
+CALL_OF_WRAPPED = {"kind": "call", "has": {"field": "arguments", "has": {"matches": "wrapped"}}}
+
+
+def test_a_util_that_refers_to_itself_needs_what_its_other_branches_need():
+    # A match through the parentheses has `danger(...)` further down, in the same statement.
+    statement, _, _ = reach(CALL_OF_WRAPPED, {"wrapped": WRAPPED}, {})
+    assert statement == ("word", "danger")
+
+
+def test_statements_without_the_base_of_a_recursive_util_are_blanked(monkeypatch):
+    rule = rule_of(CALL_OF_WRAPPED, utils={"wrapped": WRAPPED})
+    source = PADDING + "\n\nrun(((danger(1))))\nrun((safe(1)))\n"
+    parsed = parsed_texts(monkeypatch)
+    assert found_lines(source, [rule]) == [23]
+    assert "danger" in parsed[0] and "safe" not in parsed[0]
+
+
+def test_a_util_derived_within_another_ones_recursion_is_not_reused_outside_it():
+    # Each util refers to the other. Deriving `in-list` first takes `in-tuple` to match
+    # only `beta` while `in-list` is being derived; the rule's second conjunct uses
+    # `in-tuple` on its own, where `(alpha,)` matches it without `beta`.
+    utils = {
+        "in-list": {"any": [{"pattern": "alpha"}, {"kind": "list", "has": {"matches": "in-tuple"}}]},
+        "in-tuple": {"any": [{"pattern": "beta"}, {"kind": "tuple", "has": {"matches": "in-list"}}]},
+    }
+    body = {"kind": "expression_statement", "all": [
+        {"has": {"stopBy": "end", "matches": "in-list"}},
+        {"has": {"stopBy": "end", "matches": "in-tuple"}},
+    ]}
+    rule = rule_of(body, utils=utils)
+    source = PADDING + "\n\nx = (alpha,)\n"
+    assert found_lines(source, [rule]) == [23]
+    statement, _, _ = rule.reach
+    assert statement == ("any_word", frozenset({"alpha", "beta"}))
+
+
 def test_a_top_level_neighbour_up_to_a_stop_has_no_reach():
     body = {"kind": "expression_statement", "follows": {"kind": "import_statement", "stopBy": {"kind": "function_definition"}}}
     assert reach(body, {}, {}) is None
