@@ -39,7 +39,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import FLAKE8, HERE, PYTHON, corpus, real_code_file, real_code_modules  # noqa: E402  (runs from anywhere)
+from run import FLAKE8, HERE, PYTHON, compile_plugin, corpus, real_code_file, real_code_modules  # noqa: E402  (runs from anywhere)
 
 
 def counting(which: str, targets: list[str], jobs: int = 1) -> Counting:
@@ -147,6 +147,7 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed: no instruction counts")
     targets = args.paths or [str(corpus()["fastapi"] / "docs_src")]
+    compile_plugin()
     with tempfile.TemporaryDirectory() as scratch:  # the steady state: the rulebook read from the cache
         empty = Path(scratch) / "empty.py"
         empty.write_text("")
