@@ -189,8 +189,10 @@ class _Walker:
         key = (name, where)
         if key in self._in_progress:
             # A util that refers to itself matches through that reference only if a node
-            # further down the chain (trees are finite) matches it without one, in the same
-            # statement: that node's words are what the outer derivation goes on to need.
+            # further along the chain (below, or above for `inside`; trees are finite)
+            # matches it without one, in the same statement (a node placed where the module
+            # may be needs nothing of it): that node's words are what the outer derivation
+            # goes on to need.
             return False
         memo = (name, where, self._in_progress)
         if memo not in self._utils_seen:
