@@ -13,6 +13,11 @@ formula over:
 - ``("call", names)``: the same, and calls it (a call whose function is ``imported:``);
 - ``("method", words)``: a method call of one of ``words``, `x.name(` (a call whose
   function's attribute is one of some names);
+- ``("args", (function, needs))``: a call whose function is as ``function`` (a ``method``
+  or ``call`` requirement, or an ``any`` of them) says has arguments, the text from its `(`
+  to its `)` (:mod:`flake8_fastapi_prod.arguments`), that meet ``needs``: sharper than
+  both in one statement, where a large function calls `execute` in one place and adds
+  numbers in another;
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -31,12 +36,14 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import AbstractSet, Callable, Generic, Optional, TypeVar, Union
+from typing import AbstractSet, Callable, Generic, Iterable, Iterator, Optional, TypeVar, Union
 
+from flake8_fastapi_prod.arguments import call_end
 from flake8_fastapi_prod.imports import BUILTINS, Imports
 
 Requirement = Union[bool, tuple]
 Texts = Callable[[str], tuple[str, ...]]  # the ways a file writes a qualified name
+Spelled = Callable[[tuple[str, ...]], Iterable[str]]  # the ways a file writes some qualified names
 Words = AbstractSet[str]  # the words of a file, read only
 T = TypeVar("T")
 
@@ -124,17 +131,21 @@ class SourceFacts:
         self.texts = imports.texts
         self.spellable = imports.spellable
 
+    def spellings(self, names: tuple[str, ...]) -> Iterator[str]:
+        """The ways the file writes ``names`` (once its imports are read)."""
+        assert self.texts is not None
+        spelled = self.spellable(names) if self.spellable is not None else names  # most are not
+        return (text for name in spelled for text in self.texts(name))
+
     def uses_import(self, names: tuple[str, ...], called: bool = False) -> bool:
         """Whether the file imports one of ``names`` and uses it (its last segment occurs),
         or, if ``called``, calls it (a spelling of it is followed by `(`). Before the imports
         are read: whether it could, judged from the words alone."""
         words = self.words
         if self.texts is not None:
-            spelled = self.spellable(names) if self.spellable is not None else names  # most are not
-            for name in spelled:
-                for text in self.texts(name):
-                    if text.rpartition(".")[2] in words and (not called or calls(self.text, text)):
-                        return True
+            for text in self.spellings(names):
+                if text.rpartition(".")[2] in words and (not called or calls(self.text, text)):
+                    return True
             return False
         by_last = _names_by_last_segment(names)
         for last in words.intersection(by_last):  # rules list dozens of names; files use few
@@ -164,6 +175,11 @@ def calls(text: str, spelling: str) -> bool:
     spelling, then `(`, with what ``_TRIVIA`` allows around its dots and before the `(`.
     No word boundary in front: `my_t.sleep(` counts too, which is harmless here. A scan,
     not a regular expression: compiling one took ~0.4 ms a name, in every flake8 process."""
+    return next(call_openings(text, spelling), None) is not None
+
+
+def call_openings(text: str, spelling: str) -> Iterator[int]:
+    """Where the `(` of each call of ``spelling`` that :func:`calls` finds is."""
     first, *rest = spelling.split(".")
     at = text.find(first)
     while at >= 0:
@@ -177,10 +193,54 @@ def calls(text: str, spelling: str) -> bool:
                 break
             end += len(part)
         else:
-            if text.startswith("(", _past_trivia(text, end)):
-                return True
+            opening = _past_trivia(text, end)
+            if text.startswith("(", opening):
+                yield opening
         at = text.find(first, at + 1)
-    return False
+
+
+def arguments_hold(text: str, args: tuple[Requirement, Requirement], spelled: Optional[Spelled]) -> bool:
+    """Whether some call in ``text`` whose function is as ``args[0]`` says has arguments
+    (the text from its `(` to its `)`) that meet ``args[1]``: the ``("args", ...)``
+    requirement. ``spelled`` gives the file's spellings of imported names; without it
+    (imports not read), a call of an imported name may be anywhere, and so may its arguments."""
+    function, needs = args
+    openings = _openings(text, function, spelled)
+    if openings is None:
+        return True
+    return any(_holds_in(needs, text[opening:call_end(text, opening)]) for opening in openings)
+
+
+def _openings(text: str, function: Requirement, spelled: Optional[Spelled]) -> Optional[Iterator[int]]:
+    """Where the `(` of each call whose function is as ``function`` says may be; None if unknown."""
+    if not isinstance(function, tuple):
+        return None
+    kind, value = function
+    if kind == "method":
+        return (found.end() - 1 for found in method_call_of(value).finditer(text))
+    if kind == "call":
+        if spelled is None:
+            return None
+        return (opening for spelling in spelled(value) for opening in call_openings(text, spelling))
+    if kind == "any":
+        parts = [_openings(text, part, spelled) for part in value]
+        return None if any(part is None for part in parts) else (opening for part in parts for opening in part)
+    return None
+
+
+def _holds_in(needs: Requirement, span: str, facts: Optional[SourceFacts] = None) -> bool:
+    """Whether the words and texts ``needs`` asks for are in ``span``; what only the whole
+    file can tell (an import, a call of an imported name) is taken to hold."""
+    if not isinstance(needs, tuple):
+        return needs
+    kind, value = needs
+    if kind in ("all", "any"):
+        facts = facts or SourceFacts(span)
+        found = (_holds_in(part, span, facts) for part in value)
+        return all(found) if kind == "all" else any(found)
+    if kind in ("word", "any_word", "all_words", "text", "method"):
+        return holds(needs, facts or SourceFacts(span))
+    return True
 
 
 def _past_trivia(text: str, at: int) -> int:
@@ -244,6 +304,8 @@ def holds(req: Requirement, facts: SourceFacts) -> bool:
         return facts.uses_import(value)
     if kind == "call":
         return facts.uses_import(value, called=True)
+    if kind == "args":
+        return arguments_hold(facts.text, value, facts.spellings if facts.texts is not None else None)
     if kind == "all":
         for part in value:
             if not holds(part, facts):

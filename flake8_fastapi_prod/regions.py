@@ -27,7 +27,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import AbstractSet, Callable, Iterable, NamedTuple, Optional
 
-from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, calls, method_call_of
+from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, arguments_hold, calls, method_call_of
 
 # A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
 # statement holding a match, the requirements of the statements to keep for module-wide
@@ -246,6 +246,9 @@ class _RunTests:
                 return frozenset()
             method = method_call_of(value)
             return frozenset(i for i in self._with_any_word(present, where) if method.search(runs[i]))
+        if kind == "args":  # tested last, on the few runs where everything else holds
+            spelled = self._spelled if self.texts is not None else None
+            return frozenset(i for i in where if arguments_hold(runs[i], value, spelled))
         if self.texts is None:  # `import` or `call` with no imports read: anything may be imported
             return where
         spellings = self._spelled(value)
@@ -306,7 +309,7 @@ class _RunTests:
 
 # Which parts of an `all` to test first: names the file imports are rare in its statements,
 # keywords and `@` are everywhere.
-_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, SOMEWHERE: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4}
+_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, SOMEWHERE: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4, "args": 5}
 
 
 def _rarity(part: Requirement) -> int:

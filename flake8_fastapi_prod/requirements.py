@@ -53,6 +53,9 @@ def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozen
         parts.append(has_requirement(rule, rule.get(key), derive) if key == "has" else derive(rule.get(key)))
     for sub in conjuncts:
         parts.append(has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub))
+    args = arguments_requirement(rule, derive)
+    if args is not None:
+        parts.append(args)
     if isinstance(rule.get("any"), list):
         parts.append(any_of([requirement(sub, utils, _seen) for sub in rule["any"]]))
     name = rule.get("matches")
@@ -172,13 +175,62 @@ def method_requirement(rule: dict[str, Any], has: Any) -> Optional[tuple]:
     return None
 
 
+def arguments_requirement(rule: dict[str, Any], derive: Callable[[Any], Requirement]) -> Optional[tuple]:
+    """On a call that says what its function is (a method's name or an imported name, in a
+    ``has`` of its own or an ``any`` of such) and what its arguments hold (``has: {field:
+    arguments, ...}``): ``("args", (function, needs))``, where ``needs`` is what ``derive``
+    finds the arguments need. The prefilter then tests the text between that call's brackets,
+    not the whole statement. None for any other rule.
+
+    Only direct children count (no ``stopBy``): with ``stopBy: end``, the function or the
+    arguments found could be those of another call inside this one's function
+    (`conn(x).execute(q)`), whose brackets are elsewhere."""
+    if not _is_call(rule):
+        return None
+    conjuncts = [{"has": rule["has"]}] if isinstance(rule.get("has"), dict) else []
+    conjuncts += [sub for sub in rule.get("all") or () if isinstance(sub, dict)]
+    function: Optional[tuple] = None
+    needs: list[Requirement] = []
+    for sub in conjuncts:
+        if _only_has(sub) and _direct(sub["has"]) and sub["has"].get("field") == "arguments":
+            needs.append(derive(sub["has"]))
+        elif function is None:
+            function = _function_requirement(rule, sub)
+    needed = all_of(needs)
+    if function is None or needed is True or needed is False:
+        return None
+    return ("args", (function, needed))
+
+
+def _function_requirement(rule: dict[str, Any], sub: dict[str, Any]) -> Optional[tuple]:
+    """What ``sub``, a conjunct of the call ``rule``, says the call's function is: a method
+    name or an imported name (directly, without ``stopBy``), or an ``any`` of those."""
+    if _only_has(sub):
+        has = sub["has"]
+        inner = [has.get("has")] + [part["has"] for part in has.get("all") or () if _only_has(part)]
+        if not (_direct(has) and all(_direct(part) for part in inner if isinstance(part, dict))):
+            return None
+        return called_requirement(rule, has) or method_requirement(rule, has)
+    options = sub.get("any")
+    if sub.keys() == {"any"} and isinstance(options, list) and options:
+        found = [_function_requirement(rule, option) if isinstance(option, dict) else None for option in options]
+        if all(found):
+            return any_of(found)
+    return None
+
+
+def _direct(related: Any) -> bool:
+    """Whether a relational rule looks at direct children only (ast-grep's default)."""
+    return isinstance(related, dict) and related.get("stopBy", "neighbor") == "neighbor"
+
+
 def _attribute_names(attribute: Any) -> Optional[list[str]]:
     """The names ``{field: attribute, pattern: name}`` or ``{field: attribute, any: [{pattern:
     name}, ...]}`` allows; None for anything else."""
     if not isinstance(attribute, dict) or attribute.get("field") != "attribute":
         return None
     if attribute.keys() == {"field", "pattern"}:
-        options: Any = [attribute]
+        options: Any = [{"pattern": attribute["pattern"]}]
     elif attribute.keys() == {"field", "any"}:
         options = attribute["any"]
     else:
@@ -328,6 +380,7 @@ def _combine(parts: list[Requirement], kind: str, words_kind: str, decisive: boo
 _COSTS = {
     "word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4, "method": 4,
     "somewhere": 5, "import_time": 5,  # the regions' (a search of every top-level statement; a wrapper)
+    "args": 6,  # a scan of each call's arguments
 }
 
 
@@ -352,6 +405,8 @@ def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
         return tuple(frozenset([word]) for word in sorted(value))
     if kind == "method":  # `x.name(`: one of the names is a word
         return (value,)
+    if kind == "args":  # the call's function is written; what its arguments need is in the rule's other parts
+        return triggers(value[0])
     if kind in ("import", "call"):  # every use writes the name's last segment, every import its module's first
         firsts, lasts = zip(*map(first_and_last, value))
         return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))

@@ -1,0 +1,71 @@
+"""Where a call's arguments end in a file's text, found without parsing the file.
+
+The prefilter's ``("args", ...)`` requirement (see :mod:`flake8_fastapi_prod.prefilter`)
+tests the text from a call's `(` to its `)`. The `)` is found by a scan that knows Python's
+brackets, comments and string literals. An f-string or t-string may hold quotes and brackets
+of its own (Python 3.12 allows `f"{d["k"]}"`), so at one the scan gives up, as it does
+where the text ends before the `)`: it then answers with the end of the text. A span that
+is too long can only keep a statement that holds no match; one that is too short could drop
+a match, so the scan never guesses short.
+"""
+
+from __future__ import annotations
+
+import re
+
+# What can change the depth or the state of the scan: brackets, a comment, a quote.
+_NEXT = re.compile(r"[()\[\]{}#'\"]")
+_OPENING = frozenset("([{")
+# The rest of a string literal after its opening quote(s). A backslash escapes the next
+# character (in raw strings too, as far as where the literal ends goes); a literal in one
+# quote goes on past a line break only if the line break is escaped.
+_REST_OF_STRING = {
+    "'": re.compile(r"(?:[^\\'\n]|\\.)*'", re.DOTALL),
+    '"': re.compile(r'(?:[^\\"\n]|\\.)*"', re.DOTALL),
+    "'''": re.compile(r"(?:[^\\]|\\.)*?'''", re.DOTALL),
+    '"""': re.compile(r'(?:[^\\]|\\.)*?"""', re.DOTALL),
+}
+# Prefixes (any case) of literals whose text holds code: formatted and template strings.
+_CODE_PREFIXES = frozenset({"f", "fr", "rf", "t", "tr", "rt"})
+_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def call_end(text: str, opening: int) -> int:
+    """Where the bracket that ``text`` opens at ``opening`` (a `(` in code) is closed, past
+    the `)`; the end of the text where the scan cannot tell (see the module's docstring)."""
+    depth = 0
+    at = opening
+    while True:
+        found = _NEXT.search(text, at)
+        if found is None:
+            return len(text)
+        at = found.start()
+        char = text[at]
+        if char in _OPENING:
+            depth += 1
+            at += 1
+        elif char == "#":
+            at = text.find("\n", at)
+            if at < 0:
+                return len(text)
+        elif char in "'\"":
+            if _prefix_before(text, at).lower() in _CODE_PREFIXES:
+                return len(text)
+            quote = char * 3 if text.startswith(char * 3, at) else char
+            rest = _REST_OF_STRING[quote].match(text, at + len(quote))
+            if rest is None:
+                return len(text)
+            at = rest.end()
+        else:
+            depth -= 1
+            at += 1
+            if depth == 0:
+                return at
+
+
+def _prefix_before(text: str, quote: int) -> str:
+    """The word right before a quote: a string prefix (`rb`, `f`), a keyword (`if"x"`) or nothing."""
+    start = quote
+    while start and text[start - 1] in _WORD_CHARS:
+        start -= 1
+    return text[start:quote]
