@@ -12,19 +12,28 @@ a match, so the scan never guesses short.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-# What can change the depth or the state of the scan: brackets, a comment, a quote.
-_NEXT = re.compile(r"[()\[\]{}#'\"]")
 _OPENING = frozenset("([{")
-# The rest of a string literal after its opening quote(s). A backslash escapes the next
-# character (in raw strings too, as far as where the literal ends goes); a literal in one
-# quote goes on past a line break only if the line break is escaped.
-_REST_OF_STRING = {
-    "'": re.compile(r"(?:[^\\'\n]|\\.)*'", re.DOTALL),
-    '"': re.compile(r'(?:[^\\"\n]|\\.)*"', re.DOTALL),
-    "'''": re.compile(r"(?:[^\\]|\\.)*?'''", re.DOTALL),
-    '"""': re.compile(r'(?:[^\\]|\\.)*?"""', re.DOTALL),
-}
+
+
+# Compiled when first needed, not when flake8 starts: most flake8 processes never scan a call.
+@lru_cache(maxsize=1)
+def _next_stop() -> re.Pattern:
+    """What can change the depth or the state of the scan: brackets, a comment, a quote."""
+    return re.compile(r"[()\[\]{}#'\"]")
+
+
+@lru_cache(maxsize=4)
+def _rest_of_string(quote: str) -> re.Pattern:
+    """The rest of a string literal after its opening ``quote``. A backslash escapes the next
+    character (in raw strings too, as far as where the literal ends goes); a literal in one
+    quote goes on past a line break only if the line break is escaped."""
+    if len(quote) == 3:
+        return re.compile(rf"(?:[^\\]|\\.)*?{quote}", re.DOTALL)
+    return re.compile(rf"(?:[^\\{quote}\n]|\\.)*{quote}", re.DOTALL)
+
+
 # Prefixes (any case) of literals whose text holds code: formatted and template strings.
 _CODE_PREFIXES = frozenset({"f", "fr", "rf", "t", "tr", "rt"})
 _WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -36,7 +45,7 @@ def call_end(text: str, opening: int) -> int:
     depth = 0
     at = opening
     while True:
-        found = _NEXT.search(text, at)
+        found = _next_stop().search(text, at)
         if found is None:
             return len(text)
         at = found.start()
@@ -52,7 +61,7 @@ def call_end(text: str, opening: int) -> int:
             if _prefix_before(text, at).lower() in _CODE_PREFIXES:
                 return len(text)
             quote = char * 3 if text.startswith(char * 3, at) else char
-            rest = _REST_OF_STRING[quote].match(text, at + len(quote))
+            rest = _rest_of_string(quote).match(text, at + len(quote))
             if rest is None:
                 return len(text)
             at = rest.end()

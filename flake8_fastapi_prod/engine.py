@@ -15,6 +15,7 @@ import ast
 import operator
 import re
 import time
+from functools import lru_cache
 from typing import NamedTuple, Sequence
 
 from ast_grep_py import SgNode, SgRoot
@@ -27,7 +28,6 @@ from flake8_fastapi_prod.regions import regions
 
 INTERNAL_ERROR_CODE = "FAP001"
 PARSE = "parse"  # the key of parsing time (and reading the words and imports) in check_source's timings
-_METAVARIABLE = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 _NONE: frozenset[tuple] = frozenset()  # no branch dropped
 
 
@@ -177,8 +177,13 @@ def _finding(rule: Rule, node: SgNode) -> Finding:
     start = node.range().start
     message = rule.message
     if "$" in message:
-        message = _METAVARIABLE.sub(lambda m: _metavariable_text(node, m), message)
+        message = _metavariable().sub(lambda m: _metavariable_text(node, m), message)
     return Finding(start.line + 1, start.column, rule.code, message)
+
+
+@lru_cache(maxsize=1)
+def _metavariable() -> re.Pattern:  # compiled for the first message that names one, not at every start
+    return re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 
 
 def _metavariable_text(node: SgNode, match: re.Match) -> str:
