@@ -36,7 +36,7 @@ def _rest_of_string(quote: str) -> re.Pattern:
 
 # Prefixes (any case) of literals whose text holds code: formatted and template strings.
 _CODE_PREFIXES = frozenset({"f", "fr", "rf", "t", "tr", "rt"})
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")  # of an ASCII identifier
 
 
 def call_end(text: str, opening: int) -> int:
@@ -75,6 +75,6 @@ def call_end(text: str, opening: int) -> int:
 def _prefix_before(text: str, quote: int) -> str:
     """The word right before a quote: a string prefix (`rb`, `f`), a keyword (`if"x"`) or nothing."""
     start = quote
-    while start and text[start - 1] in _WORD_CHARS:
+    while start and text[start - 1] in WORD_CHARS:
         start -= 1
     return text[start:quote]

@@ -27,6 +27,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import AbstractSet, Callable, Iterable, NamedTuple, Optional
 
+from flake8_fastapi_prod.arguments import WORD_CHARS
 from flake8_fastapi_prod.prefilter import Requirement, Texts, Words, arguments_hold, calls, method_call_of
 
 # A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
@@ -45,7 +46,6 @@ _NARROW = 8  # a rule is narrow if it needs at most this share (1/8) of the kept
 _NARROW_SHARE = 4  # and the narrow rules' text is parsed apart if at most 1/4 of the kept lines
 _FEW_RUNS = 8  # a word asked of fewer than 1/8 of the runs is looked for in those runs only
 _MAX_KEPT_SHARE = 0.75  # keeping more than this of a file saves too little to be worth the work
-_WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _DIGITS = frozenset("0123456789")
 
 
@@ -329,8 +329,8 @@ def _has_word(text: str, word: str) -> bool:
 def _whole_word_at(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is a whole word, as the prefilter's words are (after
     digits, too: `1if` holds `if`)."""
-    if end < len(text) and text[end] in _WORD_CHARS:
+    if end < len(text) and text[end] in WORD_CHARS:
         return False
     while start and text[start - 1] in _DIGITS:
         start -= 1
-    return not start or text[start - 1] not in _WORD_CHARS
+    return not start or text[start - 1] not in WORD_CHARS
