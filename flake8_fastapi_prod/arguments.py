@@ -42,10 +42,11 @@ WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 def call_end(text: str, opening: int) -> int:
     """Where the bracket that ``text`` opens at ``opening`` (a `(` in code) is closed, past
     the `)`; the end of the text where the scan cannot tell (see the module's docstring)."""
+    next_stop = _next_stop().search
     depth = 0
     at = opening
     while True:
-        found = _next_stop().search(text, at)
+        found = next_stop(text, at)
         if found is None:
             return len(text)
         at = found.start()
