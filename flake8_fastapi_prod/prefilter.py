@@ -38,7 +38,7 @@ import re
 from functools import lru_cache
 from typing import AbstractSet, Callable, Generic, Iterable, Iterator, Optional, TypeVar, Union
 
-from flake8_fastapi_prod.arguments import call_end
+from flake8_fastapi_prod.arguments import WORD_CHARS, call_end
 from flake8_fastapi_prod.imports import BUILTINS, Imports
 
 Requirement = Union[bool, tuple]
@@ -143,10 +143,8 @@ class SourceFacts:
         are read: whether it could, judged from the words alone."""
         words = self.words
         if self.texts is not None:
-            for text in self.spellings(names):
-                if text.rpartition(".")[2] in words and (not called or calls(self.text, text)):
-                    return True
-            return False
+            used = [text for text in self.spellings(names) if text.rpartition(".")[2] in words]
+            return bool(used) and (not called or calls(self.text, *used))
         by_last = _names_by_last_segment(names)
         for last in words.intersection(by_last):  # rules list dozens of names; files use few
             for first, _ in by_last[last]:
@@ -170,33 +168,82 @@ def method_call_of(names: frozenset[str]) -> re.Pattern:
     return re.compile(rf"\.{_TRIVIA}(?:{alternatives}){_TRIVIA}\(")
 
 
-def calls(text: str, spelling: str) -> bool:
-    """Whether ``text`` may call ``spelling`` (`t.sleep` in `t . sleep (1)` too): the
-    spelling, then `(`, with what ``_TRIVIA`` allows around its dots and before the `(`.
-    No word boundary in front: `my_t.sleep(` counts too, which is harmless here. A scan,
-    not a regular expression: compiling one took ~0.4 ms a name, in every flake8 process."""
-    return next(call_openings(text, spelling), None) is not None
+def calls(text: str, *spellings: str) -> bool:
+    """Whether ``text`` may call one of ``spellings`` (`t.sleep` in `t . sleep (1)` too): the
+    spelling, then `(`, with what ``_TRIVIA`` allows around its dots and before the `(`, and
+    no identifier character (ASCII) just before it: `my_t.sleep(` is not a call of `t.sleep`.
+    A scan, not a regular expression: compiling one took ~0.4 ms a name, in every flake8
+    process."""
+    return next(call_openings(text, *spellings), None) is not None
 
 
-def call_openings(text: str, spelling: str) -> Iterator[int]:
-    """Where the `(` of each call of ``spelling`` that :func:`calls` finds is."""
-    first, *rest = spelling.split(".")
-    at = text.find(first)
-    while at >= 0:
-        end = at + len(first)
-        for part in rest:
+def call_openings(text: str, *spellings: str) -> Iterator[int]:
+    """Where the `(` of each call of one of ``spellings`` that :func:`calls` finds is.
+
+    Looking for a name costs a pass over the text, most of it in `str.find`: spellings that
+    start alike (`sa.text`, `sa.sql.text` after `import sqlalchemy as sa`) share one pass,
+    and where the name is used with another attribute (`sa.Column`) none is looked into."""
+    for first, seconds, by_second in _grouped(spellings):
+        at = text.find(first)
+        while at >= 0:
+            end = at + len(first)
+            # An identifier never directly follows a word character in Python that parses:
+            # `sa` in `usage` is not the name `sa`.
+            if not at or text[at - 1] not in WORD_CHARS:
+                follower = text[end:end + 1]
+                if follower == "(":  # only a spelling of one part is called here
+                    if "" in by_second:
+                        yield end
+                elif follower == "." and text[end + 1:end + 2].isidentifier():
+                    # The next part is written right after the dot: only the spellings it
+                    # starts can go on (most uses go on with another attribute: `sa.Column`).
+                    if text.startswith(seconds, end):
+                        for second, rests in by_second.items():
+                            if second and text.startswith(second, end + 1):
+                                yield from _openings_after(text, end, rests)
+                elif follower == "." or follower == "\\" or follower == "#" or follower.isspace():
+                    for rests in by_second.values():  # trivia in a gap: any spelling may go on
+                        yield from _openings_after(text, end, rests)
+            at = text.find(first, at + 1)
+
+
+def _openings_after(text: str, end: int, rests: list[list[str]]) -> Iterator[int]:
+    """The openings of the calls that go on from ``end`` with one of ``rests``."""
+    for rest in rests:
+        opening = _opening_after(text, end, rest)
+        if opening >= 0:
+            yield opening
+
+
+@lru_cache(maxsize=256)
+def _grouped(spellings: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...], dict[str, list[list[str]]]], ...]:
+    """``spellings`` by their first part: each first part, the `.second` parts that follow it,
+    and the rest of each spelling by its second part ("": a spelling of one part). Files
+    spell names alike, so this is worked out once for most of them."""
+    groups: dict[str, dict[str, list[list[str]]]] = {}
+    for spelling in dict.fromkeys(spellings):
+        first, *rest = spelling.split(".")
+        groups.setdefault(first, {}).setdefault(rest[0] if rest else "", []).append(rest)
+    return tuple((first, tuple("." + second for second in by_second if second), by_second)
+                 for first, by_second in groups.items())
+
+
+def _opening_after(text: str, end: int, rest: list[str]) -> int:
+    """Where the `(` is if ``text`` goes on from ``end`` with the dotted ``rest`` of a
+    spelling, then `(`, with trivia in the gaps; -1 if it does not."""
+    for part in rest:  # the gaps are looked into only where the parts do not follow at once
+        if not text.startswith(".", end):
             end = _past_trivia(text, end)
             if not text.startswith(".", end):
-                break
-            end = _past_trivia(text, end + 1)
+                return -1
+        end += 1
+        if not text.startswith(part, end):
+            end = _past_trivia(text, end)
             if not text.startswith(part, end):
-                break
-            end += len(part)
-        else:
-            opening = _past_trivia(text, end)
-            if text.startswith("(", opening):
-                yield opening
-        at = text.find(first, at + 1)
+                return -1
+        end += len(part)
+    opening = end if text.startswith("(", end) else _past_trivia(text, end)
+    return opening if text.startswith("(", opening) else -1
 
 
 def arguments_hold(text: str, args: tuple[Requirement, Requirement], spelled: Optional[Spelled]) -> bool:
@@ -221,7 +268,7 @@ def _openings(text: str, function: Requirement, spelled: Optional[Spelled]) -> O
     if kind == "call":
         if spelled is None:
             return None
-        return (opening for spelling in spelled(value) for opening in call_openings(text, spelling))
+        return call_openings(text, *spelled(value))
     if kind == "any":
         parts = [_openings(text, part, spelled) for part in value]
         return None if any(part is None for part in parts) else (opening for part in parts for opening in part)

@@ -255,7 +255,7 @@ class _RunTests:
         # Any use of an imported name, its call included, writes the last segment of a spelling as a word.
         where = self._with_any_word({spelling.rpartition(".")[2] for spelling in spellings}, where)
         if kind == "call" and where:  # a spelling followed by `(`
-            return frozenset(i for i in where if any(calls(runs[i], spelling) for spelling in spellings))
+            return frozenset(i for i in where if calls(runs[i], *spellings))
         return where
 
     def _with_any_word(self, words: Iterable[str], where: frozenset[int], whole: bool = True) -> frozenset[int]:

@@ -151,7 +151,8 @@ def test_a_call_of_an_imported_name_needs_the_name_called():
 
 
 # What `calls` scans for, as the regular expression it replaced: the spelling's parts with
-# spaces, line continuations and comments (with their line break) around the dots, then `(`.
+# spaces, line continuations and comments (with their line break) around the dots, then `(`,
+# and no identifier character before the spelling.
 _TRIVIA_REGEX = r"(?:\s|\\\r?\n|#[^\n]*\n)*"
 _PIECES = ["a", "b", "ab", "x", ".", "(", " ", "\t", "\u2003", "\n", "\r", "\\", "\\\n", "\\\r\n", "#", "# a(\n"]
 
@@ -159,12 +160,15 @@ _PIECES = ["a", "b", "ab", "x", ".", "(", " ", "\t", "\u2003", "\n", "\r", "\\",
 @settings(max_examples=500, deadline=None, derandomize=True, database=None)
 @given(
     text=st.lists(st.sampled_from(_PIECES), max_size=14).map("".join),
-    spelling=st.sampled_from(["a", "ab", "a.b", "b.a.b", "ab.b"]),
+    spellings=st.lists(st.sampled_from(["a", "ab", "a.b", "a.b.a", "a.ab", "b.a.b", "ab.b"]), min_size=1, max_size=3),
 )
-def test_a_call_is_found_as_the_regular_expression_finds_it(text, spelling):
-    dotted = (_TRIVIA_REGEX + r"\." + _TRIVIA_REGEX).join(map(re.escape, spelling.split(".")))
-    expected = re.search(rf"{dotted}{_TRIVIA_REGEX}\(", text) is not None
-    assert calls(text, spelling) == expected
+def test_a_call_is_found_as_the_regular_expression_finds_it(text, spellings):
+    def called(spelling: str) -> bool:
+        dotted = (_TRIVIA_REGEX + r"\." + _TRIVIA_REGEX).join(map(re.escape, spelling.split(".")))
+        return re.search(rf"(?<![A-Za-z0-9_]){dotted}{_TRIVIA_REGEX}\(", text) is not None
+
+    # several spellings, some sharing their first parts, are looked for in one pass
+    assert calls(text, *spellings) == any(map(called, spellings))
 
 
 @pytest.mark.parametrize(("text", "spelling", "called"), [
@@ -174,11 +178,31 @@ def test_a_call_is_found_as_the_regular_expression_finds_it(text, spelling):
     ("t.sleep  # a comment\n  (1)", "t.sleep", True),
     ("t.sleep  # a comment, then the end (", "t.sleep", False),  # `(` inside the comment
     ("t.sleep\\ (1)", "t.sleep", False),  # a backslash that continues nothing
-    ("my_t.sleep(1)", "t.sleep", True),  # no word boundary in front: harmless
+    ("my_t.sleep(1)", "t.sleep", False),  # another name that ends in `t`
+    ("x = 1; my_t.sleep(1); t.sleep(2)", "t.sleep", True),  # the second occurrence
+    ("x.t.sleep(1)", "t.sleep", True),  # an attribute `t`: kept, which is harmless
     ("t.sleeper(1); t.sleep", "t.sleep", False),
 ])
 def test_a_call(text, spelling, called):
     assert calls(text, spelling) is called
+
+
+# After `import sqlalchemy as sa`: the spellings of `sqlalchemy.text` share their first part.
+_SA_TEXT = ("sa.text", "sa.sql.text", "sa.sql.expression.text")
+
+
+@pytest.mark.parametrize(("text", "called"), [
+    ("q = sa.sql.text('select 1')", True),  # the second of the second parts
+    ("q = sa.sql.expression.text('select 1')", True),  # two spellings start `sa.sql`
+    ("q = sa. text('select 1')", True),  # a space after the dot
+    ("q = (sa  # the library\n     .text('select 1'))", True),  # a comment before the dot
+    ("q = sa.Column(sa.String); sa.text('x')", True),  # after other attributes
+    ("q = sa.Column(text); sa.sql.func.now()", False),
+    ("q = visa.text('x'); usa.sql.text('y')", False),  # other names that end in `sa`
+    ("q = sa.texts('x'); sa.sql.textual('y')", False),
+])
+def test_a_call_of_one_of_several_spellings(text, called):
+    assert calls(text, *_SA_TEXT) is called
 
 
 def test_requirements_are_flattened_and_words_checked_first():
