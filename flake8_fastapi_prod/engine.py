@@ -66,7 +66,7 @@ def check_source(
     if any(rule.imported_names for rule, _ in candidates):
         started = time.perf_counter()
         tree = tree if tree is not None else python_tree(source)
-        imports = read_imports(tree) if tree is not None else None
+        imports = read_imports(tree, source) if tree is not None else None
         if timings is not None:
             _add_time(timings, PARSE, started)
         if imports is None:

@@ -52,6 +52,7 @@ Spell = Callable[[str], tuple[Spelling, ...]]
 # Statements whose bodies hold statements in the same scope (a class body's imports belong to
 # the enclosing function, or the module). Functions open a scope of their own.
 _FUNCTIONS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef})
+_IMPORTS = (ast.Import, ast.ImportFrom)
 _BODIES = ("body", "orelse", "handlers", "finalbody", "cases")
 _SIMPLE = frozenset({
     ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Pass, ast.Raise, ast.Delete,
@@ -169,10 +170,23 @@ def _names_by_prefix(names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     return index
 
 
-def read_imports(tree: ast.AST) -> Imports:
+def read_imports(tree: ast.AST, source: Optional[str] = None) -> Imports:
     """The imports of a module, from its Python syntax tree, in the order the file writes
-    them (only statements are visited: expressions hold no imports)."""
+    them (only statements are visited: expressions hold no imports).
+
+    ``source`` is the tree's text, if known. Every import statement writes `import`, so where
+    the text holds it no more often than the module has import statements of its own (most
+    modules), nothing else imports, and the bodies of its functions and classes are not read."""
     imports = Imports()
+    if source is not None:
+        own = [statement for statement in getattr(tree, "body", ()) if type(statement) in _IMPORTS]
+        if source.count("import") == len(own):
+            for statement in own:
+                if type(statement) is ast.ImportFrom:
+                    _read_import_from(statement, imports, None)  # type: ignore[arg-type]
+                else:
+                    _read_import(statement, imports, None)  # type: ignore[arg-type]
+            return imports
     # A stack of the bodies being read, not recursion: a chain of 1,000 `elif`s is 1,000
     # nested `if`s, which CPython accepts. A body's loop stops at a statement with bodies
     # of its own, and goes on once they are read.
@@ -222,7 +236,7 @@ def read_source_imports(source: str) -> Optional[Imports]:
     """The imports of ``source``; None if this Python cannot parse it (flake8 then reports
     E999 and never runs the plugin, so only the command line meets such files)."""
     tree = python_tree(source)
-    return read_imports(tree) if tree is not None else None
+    return read_imports(tree, source) if tree is not None else None
 
 
 def python_tree(source: str) -> Optional[ast.AST]:

@@ -66,6 +66,24 @@ def test_imports_are_read_in_file_order_through_every_kind_of_block():
     ]
 
 
+@pytest.mark.parametrize("source", [
+    "import os\nfrom a import b as c\nfrom d import *\n",  # the module's own imports only
+    "import os\ndef f():\n    import json\n",  # and one inside a function
+    "import os\nif TYPE_CHECKING:\n    from a import B\n",
+    "import os\nclass C:\n    from a import B\n",
+    "import os  # the important one\ndef f():\n    pass\n",  # `import` in a comment
+    "from importlib import import_module\n",  # `import` three times in one statement
+    "import os\nx = 'import json'\n",
+])
+def test_imports_read_with_the_text_are_those_read_without_it(source):
+    # With the text, a module that writes `import` only in its own import statements is
+    # read from its top level alone; any other `import` and every body is read.
+    tree = ast.parse(source)
+    with_text, without = read_imports(tree, source), read_imports(tree)
+    assert (with_text.bindings, with_text.star_modules) == (without.bindings, without.star_modules)
+    assert without.bindings
+
+
 def test_a_long_elif_chain_is_read_without_recursion():
     # 900 `elif`s are 900 nested `if`s in Python's tree, which CPython accepts.
     source = "if a:\n    pass\n" + "".join(f"elif a == {i}:\n    import m{i}\n" for i in range(900))
