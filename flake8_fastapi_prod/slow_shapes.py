@@ -6,12 +6,16 @@ root from every candidate (quadratic in nesting depth); a ``stopBy: end`` search
 a util before a cheap ``pattern`` runs the util on every node of the module (FAP401's
 search for exception handlers took 270 s on a module with a 20,000-element list, because
 its util counts siblings with ``nthChild``); Unicode regex classes cost up to a millisecond
-each to compile, on every file.
+each to compile, on every file; a part written twice (a YAML alias) is compiled twice on
+every search, where a util used twice is compiled once (FAP403's six dependency names: its
+screen went from ~53 to ~39 µs a file).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any, Iterator
 
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement
@@ -19,6 +23,7 @@ from flake8_fastapi_prod.requirements import rule_mappings
 
 _WORD_CHAR = re.compile(r"[A-Za-z0-9_]")
 _UNICODE_CLASSES = re.compile(r"\\[wWsSdDbB]|(?<!\\)\.(?![^\[]*\])")
+_METAVARIABLE = re.compile(r"\$[A-Z_]")  # `$PARAM`, `$$$ARGS`; not a regex's `$`
 
 
 def slow_shape_warnings(rule: Rule) -> list[str]:
@@ -40,7 +45,44 @@ def slow_shape_warnings(rule: Rule) -> list[str]:
         if isinstance(regex, str) and _UNICODE_CLASSES.search(regex):
             warnings.append(f"{where}: regex {regex!r} uses Unicode classes (\\w \\s \\d \\b or .), which take up to "
                             "a millisecond to compile on every file; use ASCII classes like [A-Za-z0-9_]")
+    warnings += _repeated_parts(rule)
     return warnings
+
+
+_MIN_REPEATED_LEAVES = 3  # patterns and regexes: below this, a repeat costs a few µs
+
+
+def _repeated_parts(rule: Rule) -> list[str]:
+    """A warning for each part of the rule (with a few patterns or regexes, and no
+    metavariable, which a util would not share) written more than once."""
+    places: dict[str, list[str]] = {}
+    for where, node in _parts(rule.body, "rule"):
+        places.setdefault(json.dumps(node, sort_keys=True), []).append(where)
+    for name, util in rule.utils.items():
+        for where, node in _parts(util, f"utils.{name}"):
+            places.setdefault(json.dumps(node, sort_keys=True), []).append(where)
+    warnings: list[str] = []
+    reported: list[str] = []
+    for text, wheres in sorted(places.items(), key=lambda item: -len(item[0])):
+        leaves = text.count('"pattern"') + text.count('"regex"')
+        if len(wheres) < 2 or leaves < _MIN_REPEATED_LEAVES or _METAVARIABLE.search(text) or any(
+            text in big for big in reported
+        ):
+            continue
+        reported.append(text)
+        warnings.append(f"{wheres[0]}: the same {leaves} patterns and regexes are written {len(wheres)} times "
+                        f"(also at {', '.join(wheres[1:])}; a YAML alias?), and ast-grep compiles each copy on every "
+                        "search; make them a util and use `matches:` in each place")
+    return warnings
+
+
+def _parts(node: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """Every mapping and list in a rule, with where it is (``rule.all[0].has``)."""
+    if isinstance(node, (dict, list)):
+        yield where, node
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            yield from _parts(value, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}")
 
 
 def _names_nothing(requirement: Requirement) -> bool:

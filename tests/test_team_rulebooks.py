@@ -217,6 +217,56 @@ def test_check_warns_about_slow_rule_shapes(tmp_path):
     assert run_cli("check", str(tmp_path / "slow.yaml")).returncode == 0
 
 
+REPEATED_PART = textwrap.dedent(
+    """\
+    rules:
+      - code: FAP905
+        name: dict-for-a-dependency
+        message: a dependency typed dict
+        note: The same names written twice through a YAML alias.
+        rule:
+          kind: typed_default_parameter
+          has:
+            field: value
+            kind: call
+            has:
+              field: function
+              any:
+                - any: &names [{pattern: Depends}, {pattern: Security}, {regex: '^Query$'}]
+                - has: {field: attribute, any: *names}
+        examples:
+          invalid:
+            - |
+              def f(x: dict = fastapi.Depends(g)): ...  # expect: FAP905:7
+          valid:
+            - |
+              def f(x: dict = Body(g)): ...
+    """
+)
+
+
+def test_check_warns_about_a_part_written_twice(tmp_path):
+    (tmp_path / "slow.yaml").write_text(REPEATED_PART)
+    result = run_cli("check", str(tmp_path / "slow.yaml"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    warnings = [line for line in result.stdout.splitlines() if ": warning: " in line]
+    assert len(warnings) == 1 and "the same 3 patterns and regexes are written 2 times" in warnings[0], result.stdout
+    assert "rule.has.has.any[0].any" in warnings[0] and "rule.has.has.any[1].has.any" in warnings[0]
+    # written once, as a util both places use: no warning
+    as_util = REPEATED_PART.replace(
+        "            - any: &names [{pattern: Depends}, {pattern: Security}, {regex: '^Query$'}]\n"
+        "            - has: {field: attribute, any: *names}\n",
+        "            - matches: names\n"
+        "            - has: {field: attribute, matches: names}\n"
+        "    utils:\n"
+        "      names: {any: [{pattern: Depends}, {pattern: Security}, {regex: '^Query$'}]}\n",
+    )
+    assert as_util != REPEATED_PART
+    (tmp_path / "slow.yaml").write_text(as_util)
+    result = run_cli("check", str(tmp_path / "slow.yaml"), cwd=tmp_path)
+    assert result.returncode == 0 and "warning" not in result.stdout, result.stdout + result.stderr
+
+
 UTIL_FIRST = textwrap.dedent(
     """\
     rules:
