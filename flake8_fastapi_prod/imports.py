@@ -178,19 +178,15 @@ def read_imports(tree: ast.AST, source: Optional[str] = None) -> Imports:
     the text holds it no more often than the module has import statements of its own (most
     modules), nothing else imports, and the bodies of its functions and classes are not read."""
     imports = Imports()
+    body = getattr(tree, "body", [])
     if source is not None:
-        own = [statement for statement in getattr(tree, "body", ()) if type(statement) in _IMPORTS]
+        own = [statement for statement in body if type(statement) in _IMPORTS]
         if source.count("import") == len(own):
-            for statement in own:
-                if type(statement) is ast.ImportFrom:
-                    _read_import_from(statement, imports, None)  # type: ignore[arg-type]
-                else:
-                    _read_import(statement, imports, None)  # type: ignore[arg-type]
-            return imports
+            body = own
     # A stack of the bodies being read, not recursion: a chain of 1,000 `elif`s is 1,000
     # nested `if`s, which CPython accepts. A body's loop stops at a statement with bodies
     # of its own, and goes on once they are read.
-    pending: list[tuple[Iterator[ast.stmt], Optional[ast.AST]]] = [(iter(getattr(tree, "body", [])), None)]
+    pending: list[tuple[Iterator[ast.stmt], Optional[ast.AST]]] = [(iter(body), None)]
     while pending:
         statements, function = pending[-1]  # the function whose body this is (None: the module)
         for statement in statements:
