@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
 
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement
@@ -33,7 +32,7 @@ def slow_shape_warnings(rule: Rule) -> list[str]:
                         "or word regex): it is compiled and run on every file; add a `pattern`, an `imported:` "
                         "name or a `regex: '^word$'` that every match must contain")
     for path, node in rule_mappings(rule.body, rule.utils):
-        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)[1:]
+        where = _where(path)
         inside = node.get("not", {}).get("inside") if isinstance(node.get("not"), dict) else None
         if isinstance(inside, dict) and inside.get("stopBy") == "end":
             warnings.append(f"{where}: `not: {{inside: ..., stopBy: end}}` climbs to the module from every candidate "
@@ -53,14 +52,13 @@ _MIN_REPEATED_LEAVES = 3  # patterns and regexes: below this, a repeat costs a f
 
 
 def _repeated_parts(rule: Rule) -> list[str]:
-    """A warning for each part of the rule (with a few patterns or regexes, and no
-    metavariable, which a util would not share) written more than once."""
+    """A warning for each part of the rule (a mapping or a list, with a few patterns or
+    regexes and no metavariable, which a util would not share) written more than once."""
     places: dict[str, list[str]] = {}
-    for where, node in _parts(rule.body, "rule"):
-        places.setdefault(json.dumps(node, sort_keys=True), []).append(where)
-    for name, util in rule.utils.items():
-        for where, node in _parts(util, f"utils.{name}"):
-            places.setdefault(json.dumps(node, sort_keys=True), []).append(where)
+    for path, mapping in rule_mappings(rule.body, rule.utils):
+        parts = [(path, mapping)] + [((*path, key), value) for key, value in mapping.items() if isinstance(value, list)]
+        for where, part in parts:
+            places.setdefault(json.dumps(part, sort_keys=True), []).append(_where(where))
     warnings: list[str] = []
     reported: list[str] = []
     for text, wheres in sorted(places.items(), key=lambda item: -len(item[0])):
@@ -76,13 +74,9 @@ def _repeated_parts(rule: Rule) -> list[str]:
     return warnings
 
 
-def _parts(node: Any, where: str) -> Iterator[tuple[str, Any]]:
-    """Every mapping and list in a rule, with where it is (``rule.all[0].has``)."""
-    if isinstance(node, (dict, list)):
-        yield where, node
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, value in items:
-            yield from _parts(value, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}")
+def _where(path: tuple) -> str:
+    """A path in a rule as the warnings print it: ``rule.all[0].has``."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)[1:]
 
 
 def _names_nothing(requirement: Requirement) -> bool:
