@@ -7,12 +7,15 @@ then runs every comparison side by side, interleaved, --runs times, and prints m
 ratios (no verdicts):
   - flake8 with the plugin / the same flake8 without it, --jobs 1 and --jobs 2, on the whole
     corpus and on docs_src alone, and the peak memory of both; and on one module piped to
-    `flake8 -`, as an editor runs it on save;
+    `flake8 -`, as an editor runs it on save; on docs_src, the same split in three: the
+    plugin loaded but its checks skipped (start-up), its checks run but their findings
+    dropped (start-up and checks), and everything (flake8's handling of the findings too);
   - inside one flake8 process, the time of the plugin's checks / the rest of flake8 (the
     with/without ratio less start-up, measured where machine noise cannot skew it);
   - the engine alone / `ast-grep scan -j 1` with the exported rules, on the same files
     (docs_src: on the application code the relational export takes minutes);
-  - cost per line on files of 1k, 10k and 50k lines, and on pathological inputs;
+  - cost per line, per KiB and per token on files of 1k, 10k and 50k lines, and on
+    pathological inputs;
   - with --instructions, instructions.py: flake8's instructions with / without the plugin
     on docs_src, counted by valgrind (a figure machine load cannot move).
 """
@@ -31,6 +34,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import tokenize
 import zipfile
 from pathlib import Path
 
@@ -166,6 +170,19 @@ async def read_item(item_id: int, q: Optional[dict] = None):
 """
 
 
+def token_count(path: Path) -> int | None:
+    """Python's tokens in the file, as the tokenize module yields them; None if it cannot.
+
+    A parser's work goes with the tokens, not the lines or bytes: 1,000 brackets are 1,000
+    tokens in 2 KiB, where real code has one token in ~5 bytes. Per token, a file of brackets
+    and real code can be compared. (From Python 3.12, tokenize refuses 200 nested brackets.)"""
+    try:
+        with path.open(encoding="utf-8") as source:
+            return sum(1 for _ in tokenize.generate_tokens(source.readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+
+
 def real_code_file(source_dir: Path, lines: int, destination: Path) -> Path:
     """A file of about ``lines`` lines, made by concatenating real tutorial modules."""
     destination.write_text("".join(real_code_modules(source_dir, lines)), encoding="utf-8")
@@ -212,6 +229,11 @@ def main() -> None:
             buffer = code["prefect"] / "prefect" / "server" / "api" / "flow_runs.py"
             pairs["flake8 with / without plugin, one module on stdin (editor)"] = (
                 flake8("with", 1, ["-"]), flake8("without", 1, ["-"]), buffer)
+        if label == "docs_src":  # where the gap is widest: how much of it is start-up, checks, findings
+            pairs["  split: plugin loaded, checks skipped / without, --jobs 1"] = (
+                flake8("no-op", 1, targets), flake8("without", 1, targets))
+            pairs["  split: checks run, findings dropped / without, --jobs 1"] = (
+                flake8("unreported", 1, targets), flake8("without", 1, targets))
         if ast_grep and label == "docs_src":  # the exported relational rules take minutes on the rest
             pairs[f"engine alone / ast-grep scan -j 1, {label}"] = (
                 [PYTHON, str(HERE / "engine_only.py"), *targets],
@@ -242,7 +264,7 @@ def main() -> None:
         spread = ", ".join(f"{r['plugin_over_rest']:.3f}" for r in runs)
         print(f"{'plugin checks / the rest of flake8, ' + label:<62} {'':>7} {'':>7} {ratio:6.3f}  ({spread})")
 
-    print(f"\n{'file':<50} {'lines':>7} {'KiB':>6} {'ms':>8} {'us/line':>8} {'vs 1k':>6}")
+    print(f"\n{'file':<50} {'lines':>7} {'KiB':>6} {'tokens':>7} {'ms':>8} {'us/line':>8} {'vs 1k':>6} {'/token':>6}")
     sizes = {f"real code, {n // 1000}k lines": real_code_file(docs_src, n, work / f"real_{n}.py") for n in (1000, 10000, 50000)}
     sizes["real code, 100k lines"] = real_code_file(docs_src, 100_000, work / "real_100000.py")
     # The same code at every size: more modules of docs_src bring rules that the first 1k lines
@@ -264,7 +286,7 @@ def main() -> None:
     sizes["1,000 nesting levels, after a 13-line route"] = work / "nested.py"
     sizes["1,000 lists side by side, after it (control)"] = work / "flat.py"
     sizes["a 20,000-element literal, after a 13-line route"] = work / "literal.py"
-    baseline = None
+    baseline = baseline_token = None
     for name, path in sizes.items():
         # Within a process, the median of repeated checks (about 100k lines' worth); across
         # processes, the median of the runs.
@@ -275,8 +297,13 @@ def main() -> None:
         per_line = seconds / n_lines * 1e6
         per_kib = seconds / kib
         baseline = baseline or per_kib
-        print(f"{name:<50} {n_lines:7d} {kib:6.0f} {seconds * 1000:8.1f} {per_line:8.2f} {per_kib / baseline:6.2f}")
-    print("(vs 1k: cost per KiB of source relative to the 1k-line file)")
+        tokens = token_count(path)
+        per_token = seconds / tokens if tokens else None
+        baseline_token = baseline_token or per_token
+        by_token = f"{per_token / baseline_token:6.2f}" if per_token and baseline_token else f"{'n/a':>6}"
+        print(f"{name:<50} {n_lines:7d} {kib:6.0f} {tokens or 0:7d} {seconds * 1000:8.1f} {per_line:8.2f}"
+              f" {per_kib / baseline:6.2f} {by_token}")
+    print("(vs 1k: cost per KiB of source relative to the 1k-line file; /token: cost per token, the same)")
     shutil.rmtree(work)
     if args.instructions:  # last: it is deterministic, so it needs no interleaving with the rest
         subprocess.run([PYTHON, str(HERE / "instructions.py"), "--per-line", str(docs_src)], check=True)
