@@ -16,6 +16,7 @@ cache off.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import marshal
 import os
 import sys
@@ -23,8 +24,6 @@ import tempfile
 import zlib
 from pathlib import Path
 from typing import Any, Optional
-
-import ast_grep_py
 
 from flake8_fastapi_prod import __version__
 from flake8_fastapi_prod.model import Examples, Rule, Rulebook
@@ -101,8 +100,17 @@ def _code_stamps() -> list[str]:
     # produces; their files' sizes and times change with any upgrade or edit.
     stamps = [f"format {_FORMAT}", __version__, sys.version]
     stamps += _file_stamps(os.path.dirname(os.path.realpath(__file__)), ".py")
-    stamps += _file_stamps(os.path.dirname(os.path.realpath(ast_grep_py.__file__)), ".so")
+    ast_grep = _ast_grep_directory()
+    stamps += _file_stamps(ast_grep, ".so") if ast_grep is not None else ["no ast-grep-py"]
     return stamps
+
+
+def _ast_grep_directory() -> Optional[str]:
+    """Where ast-grep-py is installed, found without importing it: the engine imports it
+    when a file is first parsed, and a flake8 process that parses none does not pay for it."""
+    spec = importlib.util.find_spec("ast_grep_py")
+    locations = spec.submodule_search_locations if spec is not None else None
+    return os.path.realpath(locations[0]) if locations else None
 
 
 def _file_stamps(directory: str, suffix: str) -> list[str]:

@@ -16,15 +16,16 @@ import operator
 import re
 import time
 from functools import lru_cache
-from typing import NamedTuple, Sequence
-
-from ast_grep_py import SgNode, SgRoot
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from flake8_fastapi_prod.branches import unusable
 from flake8_fastapi_prod.imports import Imports, Spell, python_tree, read_imports
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
 from flake8_fastapi_prod.regions import regions
+
+if TYPE_CHECKING:
+    from ast_grep_py import SgNode
 
 INTERNAL_ERROR_CODE = "FAP001"
 PARSE = "parse"  # the key of parsing time (and reading the words and imports) in check_source's timings
@@ -126,8 +127,19 @@ def check_source(
 
 def _parsed(text: str, imports: Imports | None) -> tuple[SgNode, Spell]:
     """tree-sitter's tree of ``text``, and how the file's imports spell names in it."""
-    root = SgRoot(text, "python").root()
+    root = tree_sitter_root(text)
     return root, (imports or Imports()).located(root)  # without imports read, no rule asks for one
+
+
+def tree_sitter_root(text: str) -> SgNode:
+    """The root of tree-sitter's tree of the Python source ``text``.
+
+    ast-grep-py is imported by the first file parsed, not when flake8 starts: most files are
+    judged on their words and imports alone, and in an editor flake8 often parses none (the
+    import is ~6M instructions, an eighth of the plugin's start-up)."""
+    from ast_grep_py import SgRoot
+
+    return SgRoot(text, "python").root()
 
 
 def _passing(

@@ -16,9 +16,10 @@ the function a spelling is confined to, which the engine substitutes for the rul
 from __future__ import annotations
 
 import ast
-from typing import Callable, Iterator, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional
 
-from ast_grep_py import SgNode
+if TYPE_CHECKING:
+    from ast_grep_py import SgNode
 
 BUILTINS = "builtins."
 _BUILTINS_MODULE = BUILTINS.rstrip(".")

@@ -33,7 +33,7 @@ class PanicException(BaseException):
 
 
 current = {"source": ""}
-real_configs_for, real_root = Rule.configs_for, engine.SgRoot
+real_configs_for, real_root = Rule.configs_for, engine.tree_sitter_root
 
 
 def configs_for(self, spell, *dropped):  # called for every rule that runs, inside the engine's try
@@ -44,14 +44,14 @@ def configs_for(self, spell, *dropped):  # called for every rule that runs, insi
     return real_configs_for(self, spell, *dropped)
 
 
-def root(source, language):
+def root(source):
     current["source"] = source
     if mode == "parse" and MARK in source:
         raise PanicException("forced panic while parsing")
-    return real_root(source, language)
+    return real_root(source)
 
 
-Rule.configs_for, engine.SgRoot = configs_for, root
+Rule.configs_for, engine.tree_sitter_root = configs_for, root
 raise SystemExit(flake8.main.cli.main(argv))
 '''
 

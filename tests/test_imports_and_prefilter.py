@@ -236,8 +236,8 @@ def test_requirements_are_flattened_and_words_checked_first():
 
 def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
     parsed = []
-    real_root = engine.SgRoot
-    monkeypatch.setattr(engine, "SgRoot", lambda source, language: parsed.append(source) or real_root(source, language))
+    real_root = engine.tree_sitter_root
+    monkeypatch.setattr(engine, "tree_sitter_root", lambda source: parsed.append(source) or real_root(source))
     unrelated = "import os\n\n\ndef add(a, b):\n    return a + b\n"
     related = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
     # The words of time.sleep occur (`time` in a comment), but the imports say otherwise.
@@ -258,8 +258,8 @@ def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
 ])
 def test_rules_whose_prefilter_spares_common_modules_the_parse(rulebook, monkeypatch, code, source):
     parsed = []
-    real_root = engine.SgRoot
-    monkeypatch.setattr(engine, "SgRoot", lambda text, language: parsed.append(text) or real_root(text, language))
+    real_root = engine.tree_sitter_root
+    monkeypatch.setattr(engine, "tree_sitter_root", lambda text: parsed.append(text) or real_root(text))
     rule = rulebook.rule(code)
     assert check_source(source, [rule]) == []
     assert parsed == []

@@ -40,8 +40,8 @@ def found_lines(source: str, rules: list[Rule]) -> list[int]:
 
 def parsed_texts(monkeypatch) -> list[str]:
     parsed: list[str] = []
-    real_root = engine.SgRoot
-    monkeypatch.setattr(engine, "SgRoot", lambda text, language: parsed.append(text) or real_root(text, language))
+    real_root = engine.tree_sitter_root
+    monkeypatch.setattr(engine, "tree_sitter_root", lambda text: parsed.append(text) or real_root(text))
     return parsed
 
 

@@ -28,13 +28,15 @@ TEAM = textwrap.dedent(
 
 APP = "import time\n\n\nasync def handler():\n    print('x')\n    time.sleep(1)\n"
 
-# Runs the real flake8 in-process, then tells whether the YAML reader was loaded: it is
-# only when the rulebook did not come from the cache.
+# Runs the real flake8 in-process, then tells whether the YAML reader was loaded (it is
+# only when the rulebook did not come from the cache) and whether tree-sitter was (it is
+# only when a file was parsed, or the rulebook was read and checked).
 RUN = """
 import sys
 import flake8.main.cli
 code = flake8.main.cli.main(sys.argv[1:])
 print("yaml read:", "flake8_fastapi_prod.yaml_source" in sys.modules, file=sys.stderr)
+print("tree-sitter loaded:", "ast_grep_py" in sys.modules, file=sys.stderr)
 sys.exit(code)
 """
 
@@ -75,6 +77,23 @@ def test_a_change_of_rulebook_or_settings_misses(cache_dir, team):
     assert cache.load([default_rulebook_path()], {}) is None
     team.write_text(TEAM.replace("use the logger", "use logging"), encoding="utf-8")
     assert cache.load(paths_of(team), {}) is None
+
+
+def test_an_upgrade_of_ast_grep_misses(tmp_path, cache_dir, monkeypatch):
+    # ast-grep compile-checks the rulebook when it is read, so its binary is part of the key;
+    # the cache finds it without importing it.
+    import ast_grep_py
+
+    installed = Path(ast_grep_py.__file__).resolve().parent
+    (binary,) = [path for path in installed.iterdir() if path.suffix == ".so"]
+    assert f"{binary.name} {binary.stat().st_size} {binary.stat().st_mtime_ns}" in cache._code_stamps()
+    cache.store([default_rulebook_path()], {}, load_effective_rulebook([], {}))
+    assert cache.load([default_rulebook_path()], {}) is not None
+    upgraded = tmp_path / "ast_grep_py"
+    upgraded.mkdir()
+    (upgraded / binary.name).write_bytes(b"another build")
+    monkeypatch.setattr(cache, "_ast_grep_directory", lambda: str(upgraded))
+    assert cache.load([default_rulebook_path()], {}) is None
 
 
 def test_an_entry_for_other_rulebooks_is_not_used_even_under_this_name(cache_dir, team):
@@ -122,6 +141,20 @@ def test_flake8_uses_the_cache_from_its_second_run(tmp_path, cache_dir, team):
     assert "yaml read: True" in first[1] and "yaml read: False" in second[1]
     (cache_dir / next(cache_dir.iterdir()).name).write_bytes(b"damaged")
     assert run_flake8_reporting_yaml(tmp_path, *args)[0] == first[0]
+
+
+def test_a_flake8_run_that_parses_no_file_does_not_load_tree_sitter(tmp_path, cache_dir):
+    # ast-grep-py's import is ~6M instructions of a flake8 start-up, paid in an editor on
+    # every save; a file judged on its words alone does not need it.
+    app = tmp_path / "app.py"
+    app.write_text("import time\n\n\ndef handler():\n    return time.time()\n", encoding="utf-8")
+    first = run_flake8_reporting_yaml(tmp_path)  # fills the cache: reading YAML checks it with ast-grep
+    second = run_flake8_reporting_yaml(tmp_path)
+    assert first[0] == second[0] == [] and "yaml read: False" in second[1]
+    assert "tree-sitter loaded: False" in second[1]
+    app.write_text(APP, encoding="utf-8")
+    findings, stderr, _ = run_flake8_reporting_yaml(tmp_path)
+    assert findings == [(6, 5, "FAP202")] and "tree-sitter loaded: True" in stderr
 
 
 def test_a_rulebook_with_errors_is_never_cached(tmp_path, cache_dir, team):
