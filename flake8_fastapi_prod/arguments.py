@@ -73,6 +73,45 @@ def call_end(text: str, opening: int) -> int:
                 return at
 
 
+@lru_cache(maxsize=1)
+def _next_literal() -> re.Pattern:
+    """Where a comment or a string literal may start."""
+    return re.compile(r"[#'\"]")
+
+
+def code_of(text: str) -> str:
+    """``text`` without what its comments and plain string literals hold (their quotes and
+    prefixes stay): where an operator, a method call or an f-string's prefix can only be
+    code. An f-string or t-string holds code, and may hold quotes of its own: from one on,
+    as from a literal that does not end, the rest of the text is kept as it is (more text
+    can only keep a statement that holds no match)."""
+    next_literal = _next_literal().search
+    kept = []
+    start = at = 0  # the text from `start` is kept; the scan is at `at`
+    while True:
+        found = next_literal(text, at)
+        if found is None:
+            break
+        at = found.start()
+        if text[at] == "#":
+            kept.append(text[start:at])
+            start = at = text.find("\n", at)  # the line break stays
+            if at < 0:
+                return "".join(kept)
+            continue
+        if _prefix_before(text, at).lower() in _CODE_PREFIXES:
+            break
+        quote = text[at] * 3 if text.startswith(text[at] * 3, at) else text[at]
+        rest = _rest_of_string(quote).match(text, at + len(quote))
+        if rest is None:
+            break
+        kept.append(text[start:at + len(quote)])
+        start = rest.end() - len(quote)
+        at = rest.end()
+    kept.append(text[start:])
+    return "".join(kept)
+
+
 def _prefix_before(text: str, quote: int) -> str:
     """The word right before a quote: a string prefix (`rb`, `f`), a keyword (`if"x"`) or nothing."""
     start = quote

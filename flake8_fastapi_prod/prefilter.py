@@ -17,7 +17,10 @@ formula over:
   or ``call`` requirement, or an ``any`` of them) says has arguments, the text from its `(`
   to its `)` (:mod:`flake8_fastapi_prod.arguments`), that meet ``needs``: sharper than
   both in one statement, where a large function calls `execute` in one place and adds
-  numbers in another;
+  numbers in another. ``needs`` may be ``("code", needs)``: all of it can only be written as
+  code (an operator, a method call, a string's prefix), so it is looked for in the
+  arguments without what their comments and plain string literals hold (`"%Y-%m-%d"` holds
+  no `%` operator);
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -38,7 +41,7 @@ import re
 from functools import lru_cache
 from typing import AbstractSet, Callable, Generic, Iterable, Iterator, Optional, TypeVar, Union
 
-from flake8_fastapi_prod.arguments import WORD_CHARS, call_end
+from flake8_fastapi_prod.arguments import WORD_CHARS, call_end, code_of
 from flake8_fastapi_prod.imports import BUILTINS, Imports
 
 Requirement = Union[bool, tuple]
@@ -287,6 +290,8 @@ def _holds_in(needs: Requirement, span: str, facts: Optional[SourceFacts] = None
         return all(found) if kind == "all" else any(found)
     if kind in ("word", "any_word", "all_words", "text", "method"):
         return holds(needs, facts or SourceFacts(span))
+    if kind == "code":  # what only code can hold: not in the span's strings and comments
+        return _holds_in(value, code_of(span))
     return True
 
 

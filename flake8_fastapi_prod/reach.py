@@ -35,7 +35,9 @@ from typing import Any, Callable, Optional
 
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import IMPORT_TIME, SOMEWHERE, Reach
-from flake8_fastapi_prod.requirements import all_of, any_of, arguments_requirement, has_requirement, own_requirements
+from flake8_fastapi_prod.requirements import (
+    all_of, any_of, arguments_requirement, has_requirement, own_requirements, requirement,
+)
 from flake8_fastapi_prod.shorthand import IMPORTED
 
 # Where a node of the rule can be: the module itself; in a top-level statement (the
@@ -123,7 +125,8 @@ class _Walker:
             parts += own_requirements(rule)
             if "nthChild" in rule:
                 self._nth_child(rule["nthChild"], where)
-            args = arguments_requirement(rule, lambda has: self.at(has, _BELOW))
+            args = arguments_requirement(
+                rule, lambda has: self.at(has, _BELOW), lambda has: requirement(has, self.utils, in_code=True))
             if args is not None:
                 parts.append(args)
         for key in ("has", "inside", "precedes", "follows"):

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover  (Python 3.9 and 3.10)
     import sre_constants as _sre  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
+from flake8_fastapi_prod.arguments import code_of
 from flake8_fastapi_prod.branches import used_utils
 from flake8_fastapi_prod.prefilter import Requirement, first_and_last
 from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_names
@@ -42,27 +43,32 @@ KIND_KEYWORDS = {
 }
 
 
-def requirement(rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozenset()) -> Requirement:
-    """What must hold in a file for ``rule`` to match anything there (conservatively)."""
+def requirement(
+    rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozenset(), in_code: bool = False,
+) -> Requirement:
+    """What must hold in a file for ``rule`` to match anything there (conservatively).
+
+    With ``in_code``, only what can be written nowhere but in code: what a comment or a plain
+    string literal could hold is left out (see :func:`own_requirements`)."""
     if not isinstance(rule, dict):
         return True
-    parts = own_requirements(rule)
+    parts = own_requirements(rule, in_code)
     conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
-    derive = lambda related: requirement(related, utils, _seen)  # noqa: E731
+    derive = lambda related: requirement(related, utils, _seen, in_code)  # noqa: E731
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
         parts.append(has_requirement(rule, rule.get(key), derive) if key == "has" else derive(rule.get(key)))
     for sub in conjuncts:
         parts.append(has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub))
-    args = arguments_requirement(rule, derive)
+    args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True))
     if args is not None:
         parts.append(args)
     if isinstance(rule.get("any"), list):
-        parts.append(any_of([requirement(sub, utils, _seen) for sub in rule["any"]]))
+        parts.append(any_of([requirement(sub, utils, _seen, in_code) for sub in rule["any"]]))
     name = rule.get("matches")
     if isinstance(name, str) and name in utils:
         # A utility that refers to itself can only match through a branch that does not
         # (trees are finite), so the recursive reference itself adds no way to match.
-        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}))
+        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}, in_code))
     return all_of(parts)
 
 
@@ -113,15 +119,20 @@ def _mappings(node: Any, where: tuple) -> Iterator[tuple[tuple, dict[str, Any]]]
             yield from _mappings(item, (*where, index))
 
 
-def own_requirements(rule: dict[str, Any]) -> list[Requirement]:
+def own_requirements(rule: dict[str, Any], in_code: bool = False) -> list[Requirement]:
     """What a rule's tests of the node itself need in the node's text: a pattern's
-    identifiers, a regex's leading words, the keyword of a kind, an imported name."""
+    identifiers, a regex's leading words, the keyword of a kind, an imported name.
+
+    With ``in_code``, only what cannot be in a comment or a plain string literal: not the
+    words of the pattern's own string literals, nor a regex's text unless the node is a
+    token of code (:data:`_CODE_KINDS`, :data:`_CODE_FIELDS`)."""
     parts: list[Requirement] = []
     pattern = rule.get("pattern")
     if isinstance(pattern, str):
         # A pattern matches source text leaf for leaf: each identifier it names must occur.
-        parts += [("word", w) for w in _PATTERN_WORD.findall(pattern) if not w.startswith("$")]
-    if isinstance(rule.get("regex"), str):
+        written = code_of(pattern) if in_code else pattern
+        parts += [("word", w) for w in _PATTERN_WORD.findall(written) if not w.startswith("$")]
+    if isinstance(rule.get("regex"), str) and (not in_code or _is_code_token(rule)):
         parts.append(_regex_requirement(rule["regex"]))
     keyword = KIND_KEYWORDS.get(rule.get("kind"))  # a `raise_statement` node holds the word `raise`
     if keyword is not None:
@@ -129,6 +140,16 @@ def own_requirements(rule: dict[str, Any]) -> list[Requirement]:
     if IMPORTED in rule:
         parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
     return parts
+
+
+# Nodes whose text is code, never what a comment or a plain string literal holds (a string's
+# start is its prefix and opening quote), and the fields that hold only such nodes.
+_CODE_KINDS = frozenset({"identifier", "integer", "float", "true", "false", "none", "string_start"})
+_CODE_FIELDS = frozenset({"operator", "operators", "attribute", "name"})
+
+
+def _is_code_token(rule: dict[str, Any]) -> bool:
+    return rule.get("kind") in _CODE_KINDS or rule.get("field") in _CODE_FIELDS
 
 
 def _only_has(sub: Any) -> bool:
@@ -175,12 +196,19 @@ def method_requirement(rule: dict[str, Any], has: Any) -> Optional[tuple]:
     return None
 
 
-def arguments_requirement(rule: dict[str, Any], derive: Callable[[Any], Requirement]) -> Optional[tuple]:
+def arguments_requirement(
+    rule: dict[str, Any], derive: Callable[[Any], Requirement],
+    derive_in_code: Optional[Callable[[Any], Requirement]] = None,
+) -> Optional[tuple]:
     """On a call that says what its function is (a method's name or an imported name, in a
     ``has`` of its own or an ``any`` of such) and what its arguments hold (``has: {field:
     arguments, ...}``): ``("args", (function, needs))``, where ``needs`` is what ``derive``
     finds the arguments need. The prefilter then tests the text between that call's brackets,
     not the whole statement. None for any other rule.
+
+    Where ``derive_in_code`` (``derive`` with ``in_code``, :func:`requirement`) finds the
+    same, nothing the arguments need can be in a comment or a plain string literal, and
+    ``needs`` is ``("code", needs)``: `sa.text("%Y-%m-%d")` holds no `%` operator.
 
     Only direct children count (no ``stopBy``): with ``stopBy: end``, the function or the
     arguments found could be those of another call inside this one's function
@@ -191,14 +219,18 @@ def arguments_requirement(rule: dict[str, Any], derive: Callable[[Any], Requirem
     conjuncts += [sub for sub in rule.get("all") or () if isinstance(sub, dict)]
     function: Optional[tuple] = None
     needs: list[Requirement] = []
+    arguments = []
     for sub in conjuncts:
         if _only_has(sub) and _direct(sub["has"]) and sub["has"].get("field") == "arguments":
+            arguments.append(sub["has"])
             needs.append(derive(sub["has"]))
         elif function is None:
             function = _function_requirement(rule, sub)
     needed = all_of(needs)
     if function is None or needed is True or needed is False:
         return None
+    if derive_in_code is not None and all_of([derive_in_code(has) for has in arguments]) == needed:
+        needed = ("code", needed)
     return ("args", (function, needed))
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import tokenize
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from flake8_fastapi_prod.arguments import call_end
+from flake8_fastapi_prod.arguments import call_end, code_of
 from flake8_fastapi_prod.imports import read_source_imports
 from flake8_fastapi_prod.prefilter import SourceFacts, arguments_hold, holds
 from flake8_fastapi_prod.requirements import arguments_requirement, requirement
@@ -50,28 +51,36 @@ def test_where_the_scan_cannot_tell_it_takes_the_rest_of_the_text(text):
     assert call_end(text, 1) == len(text)
 
 
-def test_the_scan_is_never_short_on_real_code(request):
-    """Every `(` of docs_src, as Python's tokenizer pairs them: the scan finds the same `)`,
-    or the end of the text where an f-string is inside (never an earlier `)`)."""
+def docs_src_tokens(request) -> Iterator[tuple[Path, str, Iterator[tuple[tokenize.TokenInfo, int, int]]]]:
+    """Each module of docs_src: its path, its text, and its tokens with where each starts and
+    ends in the text."""
     docs_src = fastapi_sdist(Path(request.config.cache.mkdir("real-code"))) / "docs_src"
-    exact = gave_up = 0
     for path in sorted(docs_src.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
         starts = [0]
         for line in text.splitlines(keepends=True):
             starts.append(starts[-1] + len(line))
-        offset = lambda position: starts[position[0] - 1] + position[1]  # noqa: E731
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        yield path, text, ((token, starts[token.start[0] - 1] + token.start[1], starts[token.end[0] - 1] + token.end[1])
+                           for token in tokens)
+
+
+def test_the_scan_is_never_short_on_real_code(request):
+    """Every `(` of docs_src, as Python's tokenizer pairs them: the scan finds the same `)`,
+    or the end of the text where an f-string is inside (never an earlier `)`)."""
+    exact = gave_up = 0
+    for path, text, tokens in docs_src_tokens(request):
         opened: list[int] = []
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        for token, start, end in tokens:
             if token.type == tokenize.OP and token.string in "([{":
-                opened.append(offset(token.start) if token.string == "(" else -1)
+                opened.append(start if token.string == "(" else -1)
             elif token.type == tokenize.OP and token.string in ")]}":
-                start = opened.pop()
-                if start >= 0:
-                    end = call_end(text, start)
-                    assert end >= offset(token.end), (path, token.start)
-                    exact += end == offset(token.end)
-                    gave_up += end == len(text) != offset(token.end)
+                opening = opened.pop()
+                if opening >= 0:
+                    found = call_end(text, opening)
+                    assert found >= end, (path, token.start)
+                    exact += found == end
+                    gave_up += found == len(text) != end
     assert exact > 3000 and gave_up < exact / 10, (exact, gave_up)
 
 
@@ -168,3 +177,97 @@ def test_a_call_with_formatting_in_its_arguments_is_still_found():
     rule = rule_of(FORMATTED_EXECUTE)
     source = FUNCTION_WITH_UNRELATED_PLUS + 'def run(db, name):\n    db.execute(\n        ")"  # (\n        + name)\n'
     assert found_lines(source, [rule]) == [26]  # the `db.execute(` line
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ('x("a%b" % y, b"z+", Rb\'\\\'+\')', 'x("" % y, b"", Rb\'\')'),  # prefixes and quotes stay
+    ("x(\'\'\'a ' b\'\'\' + w, \"it\\\"s\")", "x(\'\'\'\'\'\' + w, \"\")"),
+    ('x(y)  # 100% sure\n  + z', 'x(y)  \n  + z'),
+    ('x(if"a+b", y)', 'x(if"", y)'),  # a keyword before a quote is no prefix
+    ('x("a%" + f"{b}%", "c%")', 'x("" + f"{b}%", "c%")'),  # from an f-string on, the text is code
+    ('x(t"{a}", "b%")', 'x(t"{a}", "b%")'),
+    ('x("%s" % a, "unterminated %', 'x("" % a, "unterminated %'),
+    ('x(r"\\" % a)', 'x(r"\\" % a)'),  # `r"\"` goes on past its second quote
+])
+def test_code_leaves_out_what_comments_and_plain_strings_hold(text, code):
+    assert code_of(text) == code
+
+
+def test_code_is_what_pythons_tokenizer_calls_code(request):
+    """docs_src, every file: the text without its comments and the contents of its plain
+    string literals, as Python's tokenizer finds them, up to the first f-string."""
+    compared = 0
+    for path, text, tokens in docs_src_tokens(request):
+        expected, kept_from = [], 0
+        for token, start, end in tokens:
+            if token.type == tokenize.COMMENT:
+                expected.append(text[kept_from:start])
+                kept_from = end
+            elif token.type == tokenize.STRING:
+                literal = token.string.lstrip("rRbBuUfFtT")
+                prefix = token.string[:len(token.string) - len(literal)]
+                if {"f", "t"} & set(prefix.lower()):
+                    break
+                quote = literal[:3] if literal[:3] in ('"""', "\'\'\'") else literal[0]
+                expected.append(text[kept_from:start + len(prefix) + len(quote)])
+                kept_from = end - len(quote)
+        expected.append(text[kept_from:])
+        assert code_of(text) == "".join(expected), path
+        compared += 1
+    assert compared > 500
+
+
+def test_what_only_code_can_hold_is_looked_for_in_code():
+    # `%` as an operator's regex (its `operator` field), `.format(` as a method call, an
+    # f-string's prefix: none can be in a comment or a plain string
+    body = in_written_order({"kind": "call", "all": [
+        {"has": {"field": "function", "has": {"field": "attribute", "pattern": "execute"}}},
+        {"has": {"field": "arguments", "has": {"any": [
+            {"kind": "binary_operator", "has": {"field": "operator", "regex": "^%$"}},
+            {"kind": "call", "has": {"field": "function", "has": {"field": "attribute", "pattern": "format"}}},
+            {"kind": "string_start", "regex": "^f"},
+        ]}}},
+    ]})
+    derive = lambda has: requirement(has, {})  # noqa: E731
+    derive_in_code = lambda has: requirement(has, {}, in_code=True)  # noqa: E731
+    function, needs = arguments_requirement(body, derive, derive_in_code)[1]
+    assert needs[0] == "code" and needs[1] == derive(body["all"][1]["has"])
+    args = (function, needs)
+    assert not arguments_hold('db.execute("SELECT %s", (x,))  # formatted % elsewhere', args, None)
+    assert not arguments_hold('db.execute("SELECT \'{}\'.format(x)")', args, None)
+    assert arguments_hold('db.execute("SELECT %s" % x)', args, None)
+    assert arguments_hold('db.execute("SELECT {}".format(x))', args, None)
+    assert arguments_hold('db.execute(f"SELECT {x}")', args, None)
+
+
+@pytest.mark.parametrize("argument", [
+    # a regex on a node that may be a string, or hold one
+    {"has": {"regex": "%"}},
+    {"has": {"kind": "string", "regex": "SELECT"}},
+    # a word of a pattern's own string literal
+    {"has": {"pattern": '"localhost"'}},
+])
+def test_what_a_string_could_hold_is_looked_for_in_the_whole_text(argument):
+    body = in_written_order({"kind": "call", "all": [
+        {"has": {"field": "function", "has": {"field": "attribute", "pattern": "run"}}},
+        {"has": {"field": "arguments", **argument}},
+    ]})
+    derive = lambda has: requirement(has, {})  # noqa: E731
+    _, needs = arguments_requirement(body, derive, lambda has: requirement(has, {}, in_code=True))[1]
+    assert needs[0] != "code"
+
+
+FORMATTED_IN_STRINGS = '''
+def report(db, query, rows):
+    db.execute("SELECT 1 + 1")  # the `+` is SQL
+    db.execute(query)  # + nothing
+    return len(rows) + 1
+''' + "X = 1\n" * 20
+
+
+def test_a_statement_whose_call_has_formatting_only_in_its_strings_is_not_parsed(monkeypatch):
+    rule = rule_of(FORMATTED_EXECUTE)
+    parsed = parsed_texts(monkeypatch)
+    assert found_lines(FORMATTED_IN_STRINGS, [rule]) == []
+    assert parsed == []
+    assert found_lines(FORMATTED_IN_STRINGS.replace('"SELECT 1 + 1"', '"SELECT " + query'), [rule]) == [3]
