@@ -16,6 +16,7 @@ the function a spelling is confined to, which the engine substitutes for the rul
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional
 
 if TYPE_CHECKING:
@@ -177,13 +178,17 @@ def read_imports(tree: ast.AST, source: Optional[str] = None) -> Imports:
 
     ``source`` is the tree's text, if known. Every import statement writes `import`, so where
     the text holds it no more often than the module has import statements of its own (most
-    modules), nothing else imports, and the bodies of its functions and classes are not read."""
+    modules), nothing else imports, and the bodies of its functions and classes are not read.
+    Elsewhere, only the statements whose lines write `import` are read into."""
     imports = Imports()
     body = getattr(tree, "body", [])
+    writing: Optional[list[int]] = None  # the lines that write `import`, where they are known
     if source is not None:
         own = [statement for statement in body if type(statement) in _IMPORTS]
         if source.count("import") == len(own):
             body = own
+        elif "\r" not in source:  # lines as Python counts them: `\n` only
+            writing = _lines_writing(source, "import")
     # A stack of the bodies being read, not recursion: a chain of 1,000 `elif`s is 1,000
     # nested `if`s, which CPython accepts. A body's loop stops at a statement with bodies
     # of its own, and goes on once they are read.
@@ -198,6 +203,8 @@ def read_imports(tree: ast.AST, source: Optional[str] = None) -> Imports:
                 _read_import_from(statement, imports, _start_of(function))
             elif kind is ast.Import:
                 _read_import(statement, imports, _start_of(function))
+            elif writing is not None and not _writes_within(writing, statement):
+                continue  # a function or block whose lines never write `import`
             elif kind in _FUNCTIONS:
                 pending.append((iter(statement.body), statement))
                 break
@@ -209,6 +216,30 @@ def read_imports(tree: ast.AST, source: Optional[str] = None) -> Imports:
         else:
             pending.pop()
     return imports
+
+
+def _lines_writing(source: str, word: str) -> list[int]:
+    """The lines (1-based, as Python's tree numbers them) where ``word`` occurs in ``source``, in order."""
+    lines: list[int] = []
+    line, counted = 1, 0  # the line of `counted`, where the count of line breaks got to
+    at = source.find(word)
+    while at >= 0:
+        line += source.count("\n", counted, at)
+        counted = at
+        if not lines or lines[-1] != line:
+            lines.append(line)
+        at = source.find(word, at + len(word))
+    return lines
+
+
+def _writes_within(lines: list[int], statement: ast.AST) -> bool:
+    """Whether one of ``lines`` (sorted) is among the statement's own (a `case` of a `match`,
+    which has no lines of its own, is taken to hold them)."""
+    start = getattr(statement, "lineno", None)
+    if start is None:
+        return True
+    at = bisect_left(lines, start)
+    return at < len(lines) and lines[at] <= (getattr(statement, "end_lineno", None) or start)
 
 
 def _start_of(function: Optional[ast.AST]) -> Optional[FunctionStart]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 from ast_grep_py import SgRoot
@@ -19,6 +20,7 @@ from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.prefilter import SourceFacts, TriggerIndex, beyond_triggers, calls, holds, words_of
 from flake8_fastapi_prod.requirements import requirement, triggers
 from flake8_fastapi_prod.shorthand import expand
+from real_code import fastapi_sdist
 
 
 def spellings(source: str, name: str) -> tuple[str, ...]:
@@ -74,14 +76,46 @@ def test_imports_are_read_in_file_order_through_every_kind_of_block():
     "import os  # the important one\ndef f():\n    pass\n",  # `import` in a comment
     "from importlib import import_module\n",  # `import` three times in one statement
     "import os\nx = 'import json'\n",
+    # bodies read only where their lines write `import`
+    "import os\ndef a():\n    return 1\nclass C:\n    @property\n    def m(self):\n        from x import y\n        return y\n",
+    "import os\ndef a():\n    \"\"\"Not an import statement.\"\"\"\ndef b():\n    def inner():\n        import json\n",
+    "import os\ndef a():\n    from x \\\n        import y\n    x = 1; import z\n",
+    "import os\nmatch v:\n    case 1:\n        pass\n    case 2:\n        import m\n",
+    "import os\ndef a():\n    return 1\ndef b(): import json\n",  # one-line bodies: each line counts
+    "import os\ndef a(): import json\ndef b():\n    return 1\n",
+    "import os\r\ndef a():\r\n    import json\r\n",  # `\r` in the text: every body is read
 ])
 def test_imports_read_with_the_text_are_those_read_without_it(source):
     # With the text, a module that writes `import` only in its own import statements is
-    # read from its top level alone; any other `import` and every body is read.
+    # read from its top level alone; elsewhere, what the lines that write `import` hold.
     tree = ast.parse(source)
     with_text, without = read_imports(tree, source), read_imports(tree)
     assert (with_text.bindings, with_text.star_modules) == (without.bindings, without.star_modules)
     assert without.bindings
+
+
+def test_a_body_whose_lines_never_write_import_is_not_read():
+    source = "import os\ndef f():\n    return 1\ndef g():\n    import json\n"
+    tree = ast.parse(source)
+
+    class Unread(list):
+        def __iter__(self):
+            raise AssertionError("f's body was read")
+
+    tree.body[1].body = Unread(tree.body[1].body)
+    assert [binding.local for binding in read_imports(tree, source).bindings] == ["os", "json"]
+
+
+def test_the_imports_of_real_modules_are_the_same_read_either_way(request):
+    docs_src = fastapi_sdist(Path(request.config.cache.mkdir("real-code"))) / "docs_src"
+    targeted = 0
+    for path in sorted(docs_src.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        with_text, without = read_imports(tree, source), read_imports(tree)
+        assert (with_text.bindings, with_text.star_modules) == (without.bindings, without.star_modules), path
+        targeted += source.count("import") != sum(type(s) in (ast.Import, ast.ImportFrom) for s in tree.body)
+    assert targeted >= 5  # modules that write `import` elsewhere than in their own import statements (8)
 
 
 def test_a_long_elif_chain_is_read_without_recursion():
