@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flake8_fastapi_prod.arguments import call_end, code_of
 from flake8_fastapi_prod.imports import read_source_imports
@@ -191,6 +193,17 @@ def test_a_call_with_formatting_in_its_arguments_is_still_found():
 ])
 def test_code_leaves_out_what_comments_and_plain_strings_hold(text, code):
     assert code_of(text) == code
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(list("abfrt()#'\"\\\n\r%+. ") + ["\'\'\'", '"""', "f'", 'rb"']), max_size=40).map("".join))
+def test_code_only_leaves_text_out(text):
+    # whatever the text, even a broken one: what is kept is the text's own, in order
+    code = code_of(text)
+    rest = iter(text)
+    assert all(char in rest for char in code)
+    if not set("#'\"") & set(text):
+        assert code == text
 
 
 def test_code_is_what_pythons_tokenizer_calls_code(request):

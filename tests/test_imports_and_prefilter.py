@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from ast_grep_py import SgRoot
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import EXAMPLE_APP, FIXTURES
@@ -104,6 +104,22 @@ def test_a_body_whose_lines_never_write_import_is_not_read():
 
     tree.body[1].body = Unread(tree.body[1].body)
     assert [binding.local for binding in read_imports(tree, source).bindings] == ["os", "json"]
+
+
+_STATEMENTS = [
+    "import os\n", "def f():\n", "    import json\n", "    x = 1\n", "    pass\n", "class C:\n",
+    "x = 'import'\n", "# import\n", "if a:\n", "    def g(): import q\n", "\n", "from a import (b,\n    c)\n",
+    "try:\n    import u\nexcept ImportError:\n    u = None\n", "async def h():\n    \"\"\"import\"\"\"\n",
+]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.sampled_from(_STATEMENTS), min_size=1, max_size=12).map("".join))
+def test_the_imports_are_the_same_read_either_way(source):
+    tree = python_tree(source)
+    assume(tree is not None)
+    with_text, without = read_imports(tree, source), read_imports(tree)
+    assert (with_text.bindings, with_text.star_modules) == (without.bindings, without.star_modules)
 
 
 def test_the_imports_of_real_modules_are_the_same_read_either_way(request):
