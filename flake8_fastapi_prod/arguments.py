@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Optional
 
 _OPENING = frozenset("([{")
 
@@ -59,13 +60,10 @@ def call_end(text: str, opening: int) -> int:
             if at < 0:
                 return len(text)
         elif char in "'\"":
-            if _prefix_before(text, at).lower() in _CODE_PREFIXES:
+            literal = _plain_literal(text, at)
+            if literal is None:
                 return len(text)
-            quote = char * 3 if text.startswith(char * 3, at) else char
-            rest = _rest_of_string(quote).match(text, at + len(quote))
-            if rest is None:
-                return len(text)
-            at = rest.end()
+            at = literal[1]
         else:
             depth -= 1
             at += 1
@@ -99,17 +97,25 @@ def code_of(text: str) -> str:
             if at < 0:
                 return "".join(kept)
             continue
-        if _prefix_before(text, at).lower() in _CODE_PREFIXES:
+        literal = _plain_literal(text, at)
+        if literal is None:
             break
-        quote = text[at] * 3 if text.startswith(text[at] * 3, at) else text[at]
-        rest = _rest_of_string(quote).match(text, at + len(quote))
-        if rest is None:
-            break
-        kept.append(text[start:at + len(quote)])
-        start = rest.end() - len(quote)
-        at = rest.end()
+        quote, at = literal
+        kept.append(text[start:found.start() + len(quote)])
+        start = at - len(quote)
     kept.append(text[start:])
     return "".join(kept)
+
+
+def _plain_literal(text: str, at: int) -> Optional[tuple[str, int]]:
+    """The quote of the string literal whose quote is at ``at`` (`'`, `"` or three of them)
+    and where the literal ends, past its closing quote; None at an f-string or t-string,
+    whose text holds code, and at a literal that does not end."""
+    if _prefix_before(text, at).lower() in _CODE_PREFIXES:
+        return None
+    quote = text[at] * 3 if text.startswith(text[at] * 3, at) else text[at]
+    rest = _rest_of_string(quote).match(text, at + len(quote))
+    return None if rest is None else (quote, rest.end())
 
 
 def _prefix_before(text: str, quote: int) -> str:
