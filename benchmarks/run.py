@@ -264,7 +264,7 @@ def main() -> None:
         spread = ", ".join(f"{r['plugin_over_rest']:.3f}" for r in runs)
         print(f"{'plugin checks / the rest of flake8, ' + label:<62} {'':>7} {'':>7} {ratio:6.3f}  ({spread})")
 
-    print(f"\n{'file':<50} {'lines':>7} {'KiB':>6} {'tokens':>7} {'ms':>8} {'us/line':>8} {'vs 1k':>6} {'/token':>6}")
+    print(f"\n{'file':<50} {'lines':>7} {'KiB':>6} {'tokens':>7} {'ms':>8} {'us/line':>8} {'/line':>6} {'vs 1k':>6} {'/token':>6}")
     sizes = {f"real code, {n // 1000}k lines": real_code_file(docs_src, n, work / f"real_{n}.py") for n in (1000, 10000, 50000)}
     sizes["real code, 100k lines"] = real_code_file(docs_src, 100_000, work / "real_100000.py")
     # The same code at every size: more modules of docs_src bring rules that the first 1k lines
@@ -274,6 +274,9 @@ def main() -> None:
         repeated.write_text(sizes["real code, 1k lines"].read_text(encoding="utf-8") * times, encoding="utf-8")
         sizes[f"the 1k-line file {times} times over"] = repeated
     (work / "nested.py").write_text(FASTAPI_HEADER + "x = " + "[" * 1000 + "]" * 1000 + "\n")
+    # The same brackets a line each: per line, the compact file above is 2,000 tokens on one
+    # line, so only this layout compares its cost per line with real code's.
+    (work / "nested_lines.py").write_text(FASTAPI_HEADER + "x = " + "[\n" * 1000 + "]\n" * 1000)
     (work / "literal.py").write_text(FASTAPI_HEADER + "x = [\n" + "".join(f"    {i},\n" for i in range(20_000)) + "]\n")
     (work / "flat.py").write_text(FASTAPI_HEADER + "x = [" + ", ".join(["[]"] * 1000) + "]\n")
     # A rule that searches the module from each candidate (FAP103/104's exemption for a
@@ -284,9 +287,10 @@ def main() -> None:
     sizes["an engine call every 100 lines, 100k lines"] = work / "engines.py"
     sizes["an engine call every 100 lines, 1k lines (control)"] = work / "engines_1k.py"
     sizes["1,000 nesting levels, after a 13-line route"] = work / "nested.py"
+    sizes["the same, a bracket a line"] = work / "nested_lines.py"
     sizes["1,000 lists side by side, after it (control)"] = work / "flat.py"
     sizes["a 20,000-element literal, after a 13-line route"] = work / "literal.py"
-    baseline = baseline_token = None
+    baseline = baseline_line = baseline_token = None
     for name, path in sizes.items():
         # Within a process, the median of repeated checks (about 100k lines' worth); across
         # processes, the median of the runs.
@@ -297,13 +301,15 @@ def main() -> None:
         per_line = seconds / n_lines * 1e6
         per_kib = seconds / kib
         baseline = baseline or per_kib
+        baseline_line = baseline_line or per_line
         tokens = token_count(path)
         per_token = seconds / tokens if tokens else None
         baseline_token = baseline_token or per_token
         by_token = f"{per_token / baseline_token:6.2f}" if per_token and baseline_token else f"{'n/a':>6}"
         print(f"{name:<50} {n_lines:7d} {kib:6.0f} {tokens or 0:7d} {seconds * 1000:8.1f} {per_line:8.2f}"
-              f" {per_kib / baseline:6.2f} {by_token}")
-    print("(vs 1k: cost per KiB of source relative to the 1k-line file; /token: cost per token, the same)")
+              f" {per_line / baseline_line:6.2f} {per_kib / baseline:6.2f} {by_token}")
+    print("(/line: cost per line relative to the 1k-line file; vs 1k: per KiB of source, the same;"
+          " /token: per token, the same)")
     shutil.rmtree(work)
     if args.instructions:  # last: it is deterministic, so it needs no interleaving with the rest
         subprocess.run([PYTHON, str(HERE / "instructions.py"), "--per-line", str(docs_src)], check=True)
