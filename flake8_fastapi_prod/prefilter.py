@@ -21,6 +21,8 @@ formula over:
   code (an operator, a method call, a string's prefix), so it is looked for in the
   arguments without what their comments and plain string literals hold (`"%Y-%m-%d"` holds
   no `%` operator);
+- ``("params", needs)``: a function definition whose parameters, the text from the `(`
+  after its name to its `)`, meet ``needs`` (a rule whose node is a parameter);
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -261,6 +263,47 @@ def arguments_hold(text: str, args: tuple[Requirement, Requirement], spelled: Op
     return any(_holds_in(needs, text[opening:call_end(text, opening)]) for opening in openings)
 
 
+def parameters_hold(text: str, needs: Requirement) -> bool:
+    """Whether some function definition in ``text`` has parameters (the text from its `(`
+    to its `)`) that meet ``needs``: the ``("params", ...)`` requirement."""
+    openings = _parameter_openings(text)
+    if openings is None:
+        return True
+    return any(_holds_in(needs, text[opening:call_end(text, opening)]) for opening in openings)
+
+
+@lru_cache(maxsize=1)
+def _function_name() -> re.Pattern:
+    """What follows `def` up to the parameters or type parameters: trivia, a name, trivia."""
+    return re.compile(rf"{_TRIVIA}\w+{_TRIVIA}")
+
+
+def _parameter_openings(text: str) -> Optional[list[int]]:
+    """Where the `(` of each function definition's parameters is; None if some `def` in
+    the text is not followed by a name and `(` (or `[`, type parameters, then `(`): in a
+    string or a comment, or a name `\\w` does not read whole, it could hide a definition.
+    (`str.find`, not a regex that starts with `\\b`: `re` then tries every position.)"""
+    openings = []
+    at = text.find("def")
+    while at >= 0:
+        end = at + 3
+        if not (_in_word(text, at - 1) or _in_word(text, end)):  # the keyword, not `undefined`
+            name = _function_name().match(text, end)
+            where = name.end() if name is not None else -1
+            if text.startswith("[", where):  # `def f[T](...)`, Python 3.12
+                where = _past_trivia(text, call_end(text, where))
+            if not text.startswith("(", where):
+                return None
+            openings.append(where)
+        at = text.find("def", end)
+    return openings
+
+
+def _in_word(text: str, at: int) -> bool:
+    """Whether the character at ``at`` (if any) can be part of a name, as `\\w` reads one."""
+    return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
+
+
 def _openings(text: str, function: Requirement, spelled: Optional[Spelled]) -> Optional[Iterator[int]]:
     """Where the `(` of each call whose function is as ``function`` says may be; None if unknown."""
     if not isinstance(function, tuple):
@@ -358,6 +401,8 @@ def holds(req: Requirement, facts: SourceFacts) -> bool:
         return facts.uses_import(value, called=True)
     if kind == "args":
         return arguments_hold(facts.text, value, facts.spellings if facts.texts is not None else None)
+    if kind == "params":
+        return parameters_hold(facts.text, value)
     if kind == "all":
         for part in value:
             if not holds(part, facts):

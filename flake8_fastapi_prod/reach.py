@@ -36,7 +36,7 @@ from typing import Any, Callable, Optional
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import IMPORT_TIME, SOMEWHERE, Reach
 from flake8_fastapi_prod.requirements import (
-    all_of, any_of, arguments_requirement, has_requirement, own_requirements, requirement,
+    all_of, any_of, arguments_requirement, has_requirement, own_requirements, parameters_requirement, requirement,
 )
 from flake8_fastapi_prod.shorthand import IMPORTED
 
@@ -129,6 +129,9 @@ class _Walker:
                 rule, lambda has: self.at(has, _BELOW), lambda has: requirement(has, self.utils, in_code=True))
             if args is not None:
                 parts.append(args)
+            params = parameters_requirement(rule, lambda node: requirement(node, self.utils, within=True))
+            if params is not None:
+                parts.append(params)
         for key in ("has", "inside", "precedes", "follows"):
             if key in rule:
                 parts.append(self._related(rule, key, rule[key], where))

@@ -45,30 +45,39 @@ KIND_KEYWORDS = {
 
 def requirement(
     rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozenset(), in_code: bool = False,
+    within: bool = False,
 ) -> Requirement:
     """What must hold in a file for ``rule`` to match anything there (conservatively).
 
     With ``in_code``, only what can be written nowhere but in code: what a comment or a plain
-    string literal could hold is left out (see :func:`own_requirements`)."""
+    string literal could hold is left out (see :func:`own_requirements`). With ``within``,
+    only what the text of a matching node holds: what its ``has`` finds, not its parents
+    and siblings (``inside``, ``precedes``, ``follows``)."""
     if not isinstance(rule, dict):
         return True
     parts = own_requirements(rule, in_code)
     conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
-    derive = lambda related: requirement(related, utils, _seen, in_code)  # noqa: E731
+    derive = lambda related: requirement(related, utils, _seen, in_code, within)  # noqa: E731
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
+        if within and key != "has":
+            continue
         parts.append(has_requirement(rule, rule.get(key), derive) if key == "has" else derive(rule.get(key)))
     for sub in conjuncts:
         parts.append(has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub))
-    args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True))
+    args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True, within))
     if args is not None:
         parts.append(args)
+    if not within:
+        params = parameters_requirement(rule, lambda node: requirement(node, utils, _seen, in_code, within=True))
+        if params is not None:
+            parts.append(params)
     if isinstance(rule.get("any"), list):
-        parts.append(any_of([requirement(sub, utils, _seen, in_code) for sub in rule["any"]]))
+        parts.append(any_of([derive(sub) for sub in rule["any"]]))
     name = rule.get("matches")
     if isinstance(name, str) and name in utils:
         # A utility that refers to itself can only match through a branch that does not
         # (trees are finite), so the recursive reference itself adds no way to match.
-        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}, in_code))
+        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}, in_code, within))
     return all_of(parts)
 
 
@@ -232,6 +241,23 @@ def arguments_requirement(
     if derive_in_code is not None and all_of([derive_in_code(has) for has in arguments]) == needed:
         needed = ("code", needed)
     return ("args", (function, needed))
+
+
+def parameters_requirement(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> Optional[tuple]:
+    """On a node whose parent is a function's parameter list (``inside: {kind: parameters}``,
+    directly): ``("params", needs)``, where ``needs`` is what ``derive_within`` finds the
+    node's own text needs. The prefilter then tests the text between the brackets of each
+    `def`, not the whole statement: a route whose return type names `dict` holds no
+    parameter annotated `dict`. None for any other rule.
+
+    tree-sitter's ``parameters`` are a `def`'s alone (a lambda's are ``lambda_parameters``),
+    and a child of them lies between its brackets."""
+    conjuncts = [rule, *(sub for sub in rule.get("all") or () if isinstance(sub, dict))]
+    inside = [sub.get("inside") for sub in conjuncts]
+    if not any(_direct(parent) and parent.get("kind") == "parameters" for parent in inside):
+        return None
+    needs = derive_within(rule)
+    return None if needs is True or needs is False else ("params", needs)
 
 
 def _function_requirement(rule: dict[str, Any], sub: dict[str, Any]) -> Optional[tuple]:
@@ -413,6 +439,7 @@ _COSTS = {
     "word": 0, "any_word": 0, "all_words": 0, "text": 1, "any": 2, "all": 2, "import": 3, "call": 4, "method": 4,
     "somewhere": 5, "import_time": 5,  # the regions' (a search of every top-level statement; a wrapper)
     "args": 6,  # a scan of each call's arguments
+    "params": 6,  # a scan of each function's parameters
 }
 
 
@@ -439,6 +466,8 @@ def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
         return (value,)
     if kind == "args":  # the call's function is written; what its arguments need is in the rule's other parts
         return triggers(value[0])
+    if kind == "params":  # what the parameters need is written in the file
+        return triggers(value)
     if kind in ("import", "call"):  # every use writes the name's last segment, every import its module's first
         firsts, lasts = zip(*map(first_and_last, value))
         return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))
