@@ -1,12 +1,14 @@
-"""Where a call's arguments end in a file's text, found without parsing the file.
+"""Where a call's arguments, or a simple statement, end in a file's text, found without parsing the file.
 
 The prefilter's ``("args", ...)`` requirement (see :mod:`flake8_fastapi_prod.prefilter`)
-tests the text from a call's `(` to its `)`. The `)` is found by a scan that knows Python's
-brackets, comments and string literals. An f-string or t-string may hold quotes and brackets
-of its own (Python 3.12 allows `f"{d["k"]}"`), so at one the scan gives up, as it does
-where the text ends before the `)`: it then answers with the end of the text. A span that
-is too long can only keep a statement that holds no match; one that is too short could drop
-a match, so the scan never guesses short.
+tests the text from a call's `(` to its `)`, its ``("stmt", ...)`` requirement the text
+from a keyword (`raise`) to the end of its statement. The ends are found by scans that know
+Python's brackets, comments, line continuations and string literals. An f-string or
+t-string may hold quotes and brackets of its own (Python 3.12 allows `f"{d["k"]}"`): one
+whose text holds no quote and whose braces close is read as a plain literal, and at any
+other the scan gives up, as it does where the text ends first: it then answers with the
+end of the text. A span that is too long can only keep a statement that holds no match;
+one that is too short could drop a match, so the scans never guess short.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from functools import lru_cache
 from typing import Optional
 
 _OPENING = frozenset("([{")
+_CLOSING = frozenset(")]}")
 
 
 # Compiled when first needed, not when flake8 starts: most flake8 processes never scan a call.
@@ -43,9 +46,30 @@ WORD_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123
 def call_end(text: str, opening: int) -> int:
     """Where the bracket that ``text`` opens at ``opening`` (a `(` in code) is closed, past
     the `)`; the end of the text where the scan cannot tell (see the module's docstring)."""
-    next_stop = _next_stop().search
+    return _scan_to_end(text, opening, _next_stop(), statement=False)
+
+
+@lru_cache(maxsize=1)
+def _next_statement_stop() -> re.Pattern:
+    """What can end a simple statement or change the scan's state: brackets, a comment, a
+    quote, a line continuation, a line break, `;`."""
+    return re.compile(r"[()\[\]{}#'\"\\\n\r;]")
+
+
+def statement_end(text: str, start: int) -> int:
+    """Where the simple statement that starts at ``start`` (a keyword in code, as in `raise`)
+    ends: at a line break or `;` outside brackets, string literals and line continuations;
+    the end of the text where the scan cannot tell (a bracket closed that it did not see
+    opened, an f-string, a literal that does not end)."""
+    return _scan_to_end(text, start, _next_statement_stop(), statement=True)
+
+
+def _scan_to_end(text: str, at: int, stops: re.Pattern, statement: bool) -> int:
+    """The scan of :func:`call_end` (``statement`` false: it ends past the bracket that
+    closes the first) or :func:`statement_end` (true: at a line break or `;` outside
+    brackets), from ``at``, stopping at what ``stops`` finds."""
+    next_stop = stops.search
     depth = 0
-    at = opening
     while True:
         found = next_stop(text, at)
         if found is None:
@@ -55,20 +79,27 @@ def call_end(text: str, opening: int) -> int:
         if char in _OPENING:
             depth += 1
             at += 1
+        elif char in _CLOSING:
+            depth -= 1
+            at += 1
+            if depth == 0 and not statement:
+                return at
+            if depth < 0:
+                return len(text)
         elif char == "#":
             at = text.find("\n", at)
             if at < 0:
                 return len(text)
         elif char in "'\"":
-            literal = _plain_literal(text, at)
-            if literal is None:
+            at = _literal_end(text, at)
+            if at < 0:
                 return len(text)
-            at = literal[1]
+        elif char == "\\":  # a line continuation: the statement goes on
+            at += 3 if text.startswith("\r\n", at + 1) else 2
+        elif depth == 0:  # a line break or `;`
+            return at
         else:
-            depth -= 1
             at += 1
-            if depth == 0:
-                return at
 
 
 @lru_cache(maxsize=1)
@@ -113,9 +144,45 @@ def _plain_literal(text: str, at: int) -> Optional[tuple[str, int]]:
     whose text holds code, and at a literal that does not end."""
     if _prefix_before(text, at).lower() in _CODE_PREFIXES:
         return None
+    return _literal_as_plain(text, at)
+
+
+def _literal_as_plain(text: str, at: int) -> Optional[tuple[str, int]]:
+    """The quote at ``at`` and where a literal that it opens ends if read as a plain one."""
     quote = text[at] * 3 if text.startswith(text[at] * 3, at) else text[at]
     rest = _rest_of_string(quote).match(text, at + len(quote))
     return None if rest is None else (quote, rest.end())
+
+
+def _literal_end(text: str, at: int) -> int:
+    """Where the string literal whose quote is at ``at`` ends, past its closing quote; -1
+    where the scan cannot tell. An f-string or t-string ends where a plain literal would
+    if its braces close in order and no quote is between braces: from Python 3.12 a
+    replacement field may hold quotes of its own (`f"{d["k"]}"`), and a quote inside one,
+    or a field still open at the end, means the literal may go on."""
+    literal = _literal_as_plain(text, at)
+    if literal is None:
+        return -1
+    quote, end = literal
+    if _prefix_before(text, at).lower() in _CODE_PREFIXES and not _fields_plain(text[at + len(quote):end - len(quote)]):
+        return -1
+    return end
+
+
+def _fields_plain(text: str) -> bool:
+    """Whether every `}` of ``text`` closes a `{` before it, every `{` is closed and no quote
+    is between them. (`{{` counts as two: an escaped brace can only make this say no.)"""
+    depth = 0
+    for char in text:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth and char in "'\"":
+            return False
+    return depth == 0
 
 
 def _prefix_before(text: str, quote: int) -> str:

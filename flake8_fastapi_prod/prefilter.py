@@ -23,6 +23,9 @@ formula over:
   no `%` operator);
 - ``("params", needs)``: a function definition whose parameters, the text from the `(`
   after its name to its `)`, meet ``needs`` (a rule whose node is a parameter);
+- ``("stmt", (keyword, needs))``: a simple statement that starts with ``keyword`` (`raise`,
+  `return`...) whose text, to its end, meets ``needs`` (a rule whose node is such a
+  statement); there, an imported name counts where the span writes one of its spellings;
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -43,7 +46,7 @@ import re
 from functools import lru_cache
 from typing import AbstractSet, Callable, Generic, Iterable, Iterator, Optional, TypeVar, Union
 
-from flake8_fastapi_prod.arguments import WORD_CHARS, call_end, code_of
+from flake8_fastapi_prod.arguments import WORD_CHARS, call_end, code_of, statement_end
 from flake8_fastapi_prod.imports import BUILTINS, Imports
 
 Requirement = Union[bool, tuple]
@@ -299,6 +302,24 @@ def _parameter_openings(text: str) -> Optional[list[int]]:
     return openings
 
 
+def statements_hold(text: str, keyword: str, needs: Requirement, spelled: Optional[Spelled] = None) -> bool:
+    """Whether some simple statement in ``text`` that starts with ``keyword`` meets ``needs``
+    from the keyword to its end: the ``("stmt", ...)`` requirement. ``spelled`` gives the
+    file's spellings of imported names; without it, an imported name may be anywhere.
+    (Every `raise` of the file's code is found; one in a string or a comment only adds a
+    span to test.)"""
+    if spelled is not None:  # asked again for every statement: worked out once
+        spelled = lru_cache(maxsize=None)(lambda names, spelled=spelled: tuple(spelled(names)))
+    at = text.find(keyword)
+    while at >= 0:
+        end = at + len(keyword)
+        if not (_in_word(text, at - 1) or _in_word(text, end)):
+            if _holds_in(needs, text[at:statement_end(text, at)], spelled=spelled):
+                return True
+        at = text.find(keyword, end)
+    return False
+
+
 def _in_word(text: str, at: int) -> bool:
     """Whether the character at ``at`` (if any) can be part of a name, as `\\w` reads one."""
     return 0 <= at < len(text) and (text[at].isalnum() or text[at] == "_")
@@ -321,20 +342,26 @@ def _openings(text: str, function: Requirement, spelled: Optional[Spelled]) -> O
     return None
 
 
-def _holds_in(needs: Requirement, span: str, facts: Optional[SourceFacts] = None) -> bool:
+def _holds_in(
+    needs: Requirement, span: str, facts: Optional[SourceFacts] = None, spelled: Optional[Spelled] = None,
+) -> bool:
     """Whether the words and texts ``needs`` asks for are in ``span``; what only the whole
-    file can tell (an import, a call of an imported name) is taken to hold."""
+    file can tell is taken to hold: an import (unless ``spelled`` gives the file's spellings
+    of imported names: a use writes the last part of one), a call of an imported name."""
     if not isinstance(needs, tuple):
         return needs
     kind, value = needs
     if kind in ("all", "any"):
         facts = facts or SourceFacts(span)
-        found = (_holds_in(part, span, facts) for part in value)
+        found = (_holds_in(part, span, facts, spelled) for part in value)
         return all(found) if kind == "all" else any(found)
     if kind in ("word", "any_word", "all_words", "text", "method"):
         return holds(needs, facts or SourceFacts(span))
     if kind == "code":  # what only code can hold: not in the span's strings and comments
-        return _holds_in(value, code_of(span))
+        return _holds_in(value, code_of(span), spelled=spelled)
+    if kind in ("import", "call") and spelled is not None:
+        words = (facts or SourceFacts(span)).words
+        return any(spelling.rpartition(".")[2] in words for spelling in spelled(value))
     return True
 
 
@@ -403,6 +430,8 @@ def holds(req: Requirement, facts: SourceFacts) -> bool:
         return arguments_hold(facts.text, value, facts.spellings if facts.texts is not None else None)
     if kind == "params":
         return parameters_hold(facts.text, value)
+    if kind == "stmt":
+        return statements_hold(facts.text, *value, facts.spellings if facts.texts is not None else None)
     if kind == "all":
         for part in value:
             if not holds(part, facts):

@@ -29,7 +29,7 @@ from typing import AbstractSet, Callable, Iterable, NamedTuple, Optional
 
 from flake8_fastapi_prod.arguments import WORD_CHARS
 from flake8_fastapi_prod.prefilter import (
-    Requirement, Texts, Words, arguments_hold, calls, method_call_of, parameters_hold,
+    Requirement, Texts, Words, arguments_hold, calls, method_call_of, parameters_hold, statements_hold,
 )
 
 # A rule's reach (derived by flake8_fastapi_prod.reach): the requirement on the top-level
@@ -253,6 +253,9 @@ class _RunTests:
             return frozenset(i for i in where if arguments_hold(runs[i], value, spelled))
         if kind == "params":  # the same, on the runs' function definitions
             return frozenset(i for i in where if parameters_hold(runs[i], value))
+        if kind == "stmt":  # the same, on the runs' statements that start with the keyword
+            spelled = self._spelled if self.texts is not None else None
+            return frozenset(i for i in where if statements_hold(runs[i], *value, spelled))
         if self.texts is None:  # `import` or `call` with no imports read: anything may be imported
             return where
         spellings = self._spelled(value)
@@ -313,7 +316,7 @@ class _RunTests:
 
 # Which parts of an `all` to test first: names the file imports are rare in its statements,
 # keywords and `@` are everywhere.
-_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, SOMEWHERE: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4, "args": 5, "params": 5}
+_RARITY = {"call": 0, "method": 0, "import": 1, "all": 2, "any": 2, IMPORT_TIME: 2, SOMEWHERE: 2, "any_word": 3, "all_words": 3, "word": 3, "text": 4, "args": 5, "params": 5, "stmt": 5}
 
 
 def _rarity(part: Requirement) -> int:

@@ -68,9 +68,9 @@ def requirement(
     if args is not None:
         parts.append(args)
     if not within:
-        params = parameters_requirement(rule, lambda node: requirement(node, utils, _seen, in_code, within=True))
-        if params is not None:
-            parts.append(params)
+        derive_within = lambda node: requirement(node, utils, _seen, in_code, within=True)  # noqa: E731
+        parts += [span for span in (parameters_requirement(rule, derive_within),
+                                    statement_requirement(rule, derive_within)) if span is not None]
     if isinstance(rule.get("any"), list):
         parts.append(any_of([derive(sub) for sub in rule["any"]]))
     name = rule.get("matches")
@@ -260,6 +260,31 @@ def parameters_requirement(rule: dict[str, Any], derive_within: Callable[[Any], 
     return None if needs is True or needs is False else ("params", needs)
 
 
+# Simple statements that start with their keyword: the text of one runs from the keyword to
+# the end of the statement.
+_KEYWORD_STATEMENTS = {
+    "raise_statement": "raise", "return_statement": "return", "assert_statement": "assert",
+    "delete_statement": "del", "global_statement": "global", "nonlocal_statement": "nonlocal",
+}
+
+
+def statement_requirement(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> Optional[tuple]:
+    """On a node that is a simple statement starting with its keyword (``kind:
+    raise_statement``...): ``("stmt", (keyword, needs))``, where ``needs`` is what
+    ``derive_within`` finds the node's own text needs. The prefilter then tests the text
+    from each `raise` to the end of its statement: a module that names `ValueError` in an
+    `except` clause and raises only `HTTPException` holds no `raise ValueError`. None for
+    any other rule, and where the node needs nothing but its keyword."""
+    conjuncts = [rule, *(sub for sub in rule.get("all") or () if isinstance(sub, dict))]
+    keywords = [_KEYWORD_STATEMENTS[sub["kind"]] for sub in conjuncts if sub.get("kind") in _KEYWORD_STATEMENTS]
+    if not keywords:
+        return None
+    needs = derive_within(rule)
+    if needs is True or needs is False or needs == ("word", keywords[0]):
+        return None
+    return ("stmt", (keywords[0], needs))
+
+
 def _function_requirement(rule: dict[str, Any], sub: dict[str, Any]) -> Optional[tuple]:
     """What ``sub``, a conjunct of the call ``rule``, says the call's function is: a method
     name or an imported name (directly, without ``stopBy``), or an ``any`` of those."""
@@ -440,6 +465,7 @@ _COSTS = {
     "somewhere": 5, "import_time": 5,  # the regions' (a search of every top-level statement; a wrapper)
     "args": 6,  # a scan of each call's arguments
     "params": 6,  # a scan of each function's parameters
+    "stmt": 6,  # a scan of each statement that starts with a keyword
 }
 
 
@@ -468,6 +494,8 @@ def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
         return triggers(value[0])
     if kind == "params":  # what the parameters need is written in the file
         return triggers(value)
+    if kind == "stmt":  # the same of the statement's
+        return triggers(value[1])
     if kind in ("import", "call"):  # every use writes the name's last segment, every import its module's first
         firsts, lasts = zip(*map(first_and_last, value))
         return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))

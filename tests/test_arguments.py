@@ -3,6 +3,7 @@ text, must hold what the rule's ``has: {field: arguments}`` needs."""
 
 from __future__ import annotations
 
+import ast
 import io
 import tokenize
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flake8_fastapi_prod.arguments import call_end, code_of
+from flake8_fastapi_prod.arguments import _literal_end, call_end, code_of, statement_end
 from flake8_fastapi_prod.imports import read_source_imports
 from flake8_fastapi_prod.prefilter import SourceFacts, arguments_hold, holds
 from flake8_fastapi_prod.requirements import arguments_requirement, requirement
@@ -42,15 +43,64 @@ def test_the_end_of_a_call_is_its_own_closing_bracket(call):
     assert text[:call_end(text, 1)] == call
 
 
+@pytest.mark.parametrize("call", [
+    'f(f"{x})", y)',  # an f-string whose braces close and hold no quote: read as a plain literal
+    "f(f'a \"(\" {b!r:>{w}}', c)",  # quotes between the fields
+    'f(rt"{x}\\d)", y)',
+    'f(f"""{x}\n)""", y)',
+    'f(F"{{)}}", y)',  # escaped braces
+])
+def test_an_f_string_that_every_python_reads_alike_is_skipped(call):
+    text = call + " + rest()"
+    assert text[:call_end(text, 1)] == call
+
+
 @pytest.mark.parametrize("text", [
-    'f(f"{x})", y) + g',  # an f-string may hold brackets and quotes of its own: give up
-    'f(t"{x}", y) + g',
-    'f(Rf"{x}", y) + g',
+    'f(f"{d["k"]})", y) + g',  # Python 3.12: a quote inside a field; the literal goes on
+    "f(f'{d[\"k\"]})', y) + g",
+    """f(f'{"}" + d['k']}', y) + g""",  # Python 3.12: a brace in a string in a field, then a quote
+    'f(f"{x", y) + g',  # a field still open
+    'f(f"{{)", y) + g',  # `{{` counts as two: give up
     'f(x, "unterminated',
     'f(x, (y)',
 ])
 def test_where_the_scan_cannot_tell_it_takes_the_rest_of_the_text(text):
     assert call_end(text, 1) == len(text)
+
+
+LITERAL_PIECES = ["a", " ", ")", "{x}", "{{", "}}", "'", '"', '\\"', "\\'", "{y!r:>{w}}", "{d['k']}", '{d["k"]}', "\n"]
+
+
+@settings(max_examples=2000, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(["", "f", "rf", "Fr", "b", "u"]), st.sampled_from(['"', "'", '"""', "'''"]),
+       st.lists(st.sampled_from(LITERAL_PIECES), max_size=8).map("".join))
+def test_a_literal_ends_where_python_ends_it_or_the_scan_says_it_cannot_tell(prefix, quote, body):
+    text = f"{prefix}{quote}{body}{quote} + rest"
+    try:
+        ast.parse(text, mode="eval")
+    except SyntaxError:
+        return  # not Python: nothing to compare
+    python_end = _first_literal_end(text)
+    found = _literal_end(text, len(prefix))
+    assert found in (-1, python_end), (text, found, python_end)
+    if "{" not in body and prefix in ("", "b", "u"):
+        assert found == python_end  # a plain literal is always read
+
+
+def _first_literal_end(text: str) -> int:
+    """Where Python's tokenizer ends the string literal that ``text`` starts with (from 3.12,
+    an f-string is several tokens, up to its FSTRING_END)."""
+    line_starts = [0]
+    for line in text.split("\n"):
+        line_starts.append(line_starts[-1] + len(line) + 1)
+    depth = 0
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        name = tokenize.tok_name[token.type]
+        depth += name == "FSTRING_START"
+        depth -= name == "FSTRING_END"
+        if depth == 0 and name in ("STRING", "FSTRING_END"):
+            return line_starts[token.end[0] - 1] + token.end[1]
+    raise AssertionError(f"no literal in {text!r}")
 
 
 def docs_src_tokens(request) -> Iterator[tuple[Path, str, Iterator[tuple[tokenize.TokenInfo, int, int]]]]:
