@@ -36,8 +36,7 @@ from typing import Any, Callable, Optional
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import IMPORT_TIME, SOMEWHERE, Reach
 from flake8_fastapi_prod.requirements import (
-    all_of, any_of, arguments_requirement, has_requirement, own_requirements, parameters_requirement,
-    requirement, statement_requirement,
+    all_of, any_of, arguments_requirement, has_requirement, own_requirements, requirement, span_requirements,
 )
 from flake8_fastapi_prod.shorthand import IMPORTED
 
@@ -130,9 +129,7 @@ class _Walker:
                 rule, lambda has: self.at(has, _BELOW), lambda has: requirement(has, self.utils, in_code=True))
             if args is not None:
                 parts.append(args)
-            derive_within = lambda node: requirement(node, self.utils, within=True)  # noqa: E731
-            parts += [span for span in (parameters_requirement(rule, derive_within),
-                                        statement_requirement(rule, derive_within)) if span is not None]
+            parts += span_requirements(rule, lambda node: requirement(node, self.utils, within=True))
         for key in ("has", "inside", "precedes", "follows"):
             if key in rule:
                 parts.append(self._related(rule, key, rule[key], where))

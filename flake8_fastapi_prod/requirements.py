@@ -68,9 +68,7 @@ def requirement(
     if args is not None:
         parts.append(args)
     if not within:
-        derive_within = lambda node: requirement(node, utils, _seen, in_code, within=True)  # noqa: E731
-        parts += [span for span in (parameters_requirement(rule, derive_within),
-                                    statement_requirement(rule, derive_within)) if span is not None]
+        parts += span_requirements(rule, lambda node: requirement(node, utils, _seen, in_code, within=True))
     if isinstance(rule.get("any"), list):
         parts.append(any_of([derive(sub) for sub in rule["any"]]))
     name = rule.get("matches")
@@ -241,6 +239,13 @@ def arguments_requirement(
     if derive_in_code is not None and all_of([derive_in_code(has) for has in arguments]) == needed:
         needed = ("code", needed)
     return ("args", (function, needed))
+
+
+def span_requirements(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> list[tuple]:
+    """What the text around ``rule``'s node must hold, where the node lies in a span the
+    prefilter can find without parsing: a `def`'s parameters, a `raise` statement."""
+    found = (parameters_requirement(rule, derive_within), statement_requirement(rule, derive_within))
+    return [span for span in found if span is not None]
 
 
 def parameters_requirement(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> Optional[tuple]:
