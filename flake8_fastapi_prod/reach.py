@@ -133,18 +133,21 @@ class _Walker:
         for key in ("has", "inside", "precedes", "follows"):
             if key in rule:
                 parts.append(self._related(rule, key, rule[key], where))
-        for sub in rule.get("all") or ():
-            if isinstance(sub, dict) and sub.keys() == {"has"} and where != _MODULE:
-                parts.append(has_requirement(rule, sub["has"], lambda has: self._related(sub, "has", has, where)))
-            else:
-                parts.append(self.at(sub, where))
+        parts += [self._of_this_node(rule, sub, where) for sub in rule.get("all") or ()]
         if isinstance(rule.get("any"), list):
-            parts.append(any_of([self.at(sub, where) for sub in rule["any"]]))
+            parts.append(any_of([self._of_this_node(rule, sub, where) for sub in rule["any"]]))
         if "not" in rule:
             self.at(rule["not"], where)  # sound or not, its words need not occur
         if isinstance(rule.get("matches"), str):
             parts.append(self._util(rule["matches"], where))
         return all_of(parts)  # on the module: what its module-wide searches need somewhere
+
+    def _of_this_node(self, rule: dict, sub: Any, where: str) -> Requirement:
+        """What ``sub``, a conjunct or an alternative of ``rule``, needs: a `has` alone tests
+        this same node, so what it says of a call's function counts as in ``rule``'s own."""
+        if isinstance(sub, dict) and sub.keys() == {"has"} and where != _MODULE:
+            return has_requirement(rule, sub["has"], lambda has: self._related(sub, "has", has, where))
+        return self.at(sub, where)
 
     def _related(self, rule: dict, key: str, related: Any, where: str) -> Requirement:
         if not isinstance(related, dict):

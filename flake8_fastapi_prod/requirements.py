@@ -62,15 +62,17 @@ def requirement(
         if within and key != "has":
             continue
         parts.append(has_requirement(rule, rule.get(key), derive) if key == "has" else derive(rule.get(key)))
-    for sub in conjuncts:
-        parts.append(has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub))
+    # A conjunct, or an alternative, that is only a `has` tests this same node: what it says
+    # of a call's function counts as it does in the rule's own `has`.
+    of_this_node = lambda sub: has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub)  # noqa: E731
+    parts += map(of_this_node, conjuncts)
     args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True, within))
     if args is not None:
         parts.append(args)
     if not within:
         parts += span_requirements(rule, lambda node: requirement(node, utils, _seen, in_code, within=True))
     if isinstance(rule.get("any"), list):
-        parts.append(any_of([derive(sub) for sub in rule["any"]]))
+        parts.append(any_of(list(map(of_this_node, rule["any"]))))
     name = rule.get("matches")
     if isinstance(name, str) and name in utils:
         # A utility that refers to itself can only match through a branch that does not

@@ -218,6 +218,30 @@ def test_a_call_of_an_imported_name_needs_the_name_called():
     assert not holds_in(req, header + "x = orm.Session" + "  #  " * 40 + "\n", spelled)
 
 
+def test_an_alternative_that_names_a_calls_function_needs_it_called():
+    body = {"kind": "call", "any": [
+        {"has": {"field": "function", "imported": ["builtins.open"]}},
+        {"has": {"field": "function", "has": {"field": "attribute", "pattern": "read_text"}}},
+    ]}
+    kind, alternatives = requirement(body, {})
+    assert kind == "any" and ("call", ("builtins.open",)) in alternatives  # not only the word `open`
+    assert any(("method", frozenset({"read_text"})) in alternative[1] for alternative in alternatives)  # `.read_text(`
+
+
+def test_a_statement_that_only_mentions_a_calls_function_is_not_parsed(rulebook, monkeypatch):
+    parsed = []
+    real_root = engine.tree_sitter_root
+    monkeypatch.setattr(engine, "tree_sitter_root", lambda text: parsed.append(text) or real_root(text))
+    # `open(` in a plain function, and `open` in a comment of the async one: no statement has both
+    source = ("def load(path):\n    return open(path).read()\n\n\n"
+              "async def handler(window):\n    # hold the events that open a window\n    return window\n")
+    rule = rulebook.rule("FAP203")
+    assert check_source(source, [rule], tree=ast.parse(source)) == []
+    assert parsed == []
+    opened = source.replace("    return window", "    return open(window)")
+    assert [f.line for f in check_source(opened, [rule], tree=ast.parse(opened))] == [7]
+
+
 # What `calls` scans for, as the regular expression it replaced: the spelling's parts with
 # spaces, line continuations and comments (with their line break) around the dots, then `(`,
 # and no identifier character before the spelling.
@@ -302,6 +326,9 @@ def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
     # FAP304 names its typing names with `imported:`: pydantic and Optional in a file are not enough
     ("FAP304", "from typing import Optional\nfrom pydantic import BaseModel\n\n\nclass Item(BaseModel):\n"
                "    name: Optional[str] = None\n"),
+    # FAP203 needs `open(` or a call of `.open`, not the word in a comment
+    ("FAP203", "import asyncio\n\n\nasync def handler(window):\n    # hold the events that open a window\n"
+               "    return await asyncio.sleep(window)\n"),
     # FAP402 needs some formatting (an f-string prefix, `%`, `.format`, `+`) besides `.execute`
     ("FAP402", "import sqlalchemy as sa\n\n\nasync def read(session):\n"
                "    return await session.execute(sa.select(Item).where(Item.id == 1))\n"),
