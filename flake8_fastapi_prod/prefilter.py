@@ -21,11 +21,13 @@ formula over:
   code (an operator, a method call, a string's prefix), so it is looked for in the
   arguments without what their comments and plain string literals hold (`"%Y-%m-%d"` holds
   no `%` operator);
-- ``("params", needs)``: a function definition whose parameters, the text from the `(`
-  after its name to its `)`, meet ``needs`` (a rule whose node is a parameter);
-- ``("stmt", (keyword, needs))``: a simple statement that starts with ``keyword`` (`raise`,
-  `return`...) whose text, to its end, meets ``needs`` (a rule whose node is such a
-  statement); there, an imported name counts where the span writes one of its spellings;
+- in a rule's reach only (:mod:`flake8_fastapi_prod.regions` tests it on each top-level
+  statement): ``("params", needs)``, a function definition whose parameters, the text
+  from the `(` after its name to its `)`, meet ``needs`` (a rule whose node is a
+  parameter), and ``("stmt", (keyword, needs))``, a simple statement that starts with
+  ``keyword`` (`raise`, `return`...) whose text, to its end, meets ``needs`` (a rule
+  whose node is such a statement; there, an imported name counts where the statement
+  writes one of its spellings);
 - ``("any_word", words)`` / ``("all_words", words)``: some / all of a frozenset of words;
 - ``("all", parts)`` / ``("any", parts)``; ``True`` (nothing known) and ``False`` (never).
 
@@ -275,24 +277,21 @@ def parameters_hold(text: str, needs: Requirement) -> bool:
     return any(_holds_in(needs, text[opening:call_end(text, opening)]) for opening in openings)
 
 
-@lru_cache(maxsize=1)
-def _function_name() -> re.Pattern:
-    """What follows `def` up to the parameters or type parameters: trivia, a name, trivia."""
-    return re.compile(rf"{_TRIVIA}\w+{_TRIVIA}")
-
-
 def _parameter_openings(text: str) -> Optional[list[int]]:
     """Where the `(` of each function definition's parameters is; None if some `def` in
     the text is not followed by a name and `(` (or `[`, type parameters, then `(`): in a
-    string or a comment, or a name `\\w` does not read whole, it could hide a definition.
-    (`str.find`, not a regex that starts with `\\b`: `re` then tries every position.)"""
+    string or a comment, or a name :func:`_in_word` does not read whole, it could hide a
+    definition. (`str.find`, not a regular expression: one that starts with `\\b` makes
+    `re` try every position, and compiling one costs more than most files' scans.)"""
     openings = []
     at = text.find("def")
     while at >= 0:
         end = at + 3
         if not (_in_word(text, at - 1) or _in_word(text, end)):  # the keyword, not `undefined`
-            name = _function_name().match(text, end)
-            where = name.end() if name is not None else -1
+            where = name = _past_trivia(text, end)  # then a name, and trivia again
+            while _in_word(text, where):
+                where += 1
+            where = _past_trivia(text, where) if where > name else -1
             if text.startswith("[", where):  # `def f[T](...)`, Python 3.12
                 where = _past_trivia(text, call_end(text, where))
             if not text.startswith("(", where):
@@ -428,10 +427,6 @@ def holds(req: Requirement, facts: SourceFacts) -> bool:
         return facts.uses_import(value, called=True)
     if kind == "args":
         return arguments_hold(facts.text, value, facts.spellings if facts.texts is not None else None)
-    if kind == "params":
-        return parameters_hold(facts.text, value)
-    if kind == "stmt":
-        return statements_hold(facts.text, *value, facts.spellings if facts.texts is not None else None)
     if kind == "all":
         for part in value:
             if not holds(part, facts):

@@ -69,8 +69,6 @@ def requirement(
     args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True, within))
     if args is not None:
         parts.append(args)
-    if not within:
-        parts += span_requirements(rule, lambda node: requirement(node, utils, _seen, in_code, within=True))
     if isinstance(rule.get("any"), list):
         parts.append(any_of(list(map(of_this_node, rule["any"]))))
     name = rule.get("matches")
@@ -245,7 +243,11 @@ def arguments_requirement(
 
 def span_requirements(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> list[tuple]:
     """What the text around ``rule``'s node must hold, where the node lies in a span the
-    prefilter can find without parsing: a `def`'s parameters, a `raise` statement."""
+    prefilter can find without parsing: a `def`'s parameters, a `raise` statement.
+
+    Part of a rule's reach only, tested on each top-level statement that passed the rest:
+    on the whole file, every `def` and `raise` of a large module was scanned, which cost
+    more than it spared (the statements' tests reject the same files)."""
     found = (parameters_requirement(rule, derive_within), statement_requirement(rule, derive_within))
     return [span for span in found if span is not None]
 
@@ -499,10 +501,6 @@ def triggers(req: Requirement) -> tuple[frozenset[str], ...]:
         return (value,)
     if kind == "args":  # the call's function is written; what its arguments need is in the rule's other parts
         return triggers(value[0])
-    if kind == "params":  # what the parameters need is written in the file
-        return triggers(value)
-    if kind == "stmt":  # the same of the statement's
-        return triggers(value[1])
     if kind in ("import", "call"):  # every use writes the name's last segment, every import its module's first
         firsts, lasts = zip(*map(first_and_last, value))
         return (frozenset(lasts),) if None in firsts else (frozenset(lasts), frozenset(firsts))

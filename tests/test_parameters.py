@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flake8_fastapi_prod.prefilter import SourceFacts, _parameter_openings, holds, parameters_hold
-from flake8_fastapi_prod.requirements import parameters_requirement, requirement, triggers
+from flake8_fastapi_prod.prefilter import _parameter_openings, parameters_hold
+from flake8_fastapi_prod.reach import reach
+from flake8_fastapi_prod.requirements import parameters_requirement, requirement
 from flake8_fastapi_prod.shorthand import in_written_order
 from real_code import fastapi_sdist
 from test_regions import found_lines, parsed_texts, rule_of
@@ -119,8 +120,9 @@ def test_a_rule_on_a_parameter_gets_what_its_own_node_needs():
     body = in_written_order(PARAMETER_ANNOTATED_DICT)
     derive = lambda node: requirement(node, {}, within=True)  # noqa: E731
     assert parameters_requirement(body, derive) == ("params", DICT)  # not `route`, a word of its function
-    assert ("params", DICT) in requirement(body, {})[1]
-    assert triggers(("params", DICT)) == (frozenset({"dict"}),)
+    statement, _, _ = reach(body, {}, {})
+    assert ("params", DICT) in statement[1]  # tested on each statement
+    assert ("params", DICT) not in requirement(body, {})[1]  # not on the whole file
 
 
 def test_what_a_node_holds_leaves_out_its_parents_and_siblings():
@@ -160,12 +162,6 @@ def test_a_file_that_names_the_type_outside_any_parameter_is_not_parsed(monkeypa
     assert found_lines(ROUTES_RETURNING_DICT, [rule]) == []
     assert parsed == []
     assert found_lines(ROUTES_RETURNING_DICT.replace("limit: int = 10", "limit: dict = None"), [rule]) == [8]
-
-
-def test_the_file_level_check_tests_the_parameters_too():
-    need = ("params", DICT)
-    assert not holds(need, SourceFacts(ROUTES_RETURNING_DICT))
-    assert holds(need, SourceFacts(ROUTES_RETURNING_DICT.replace("limit: int", "limit: dict")))
 
 
 def test_fap403_is_not_run_on_a_route_that_returns_dict(monkeypatch):

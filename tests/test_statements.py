@@ -12,7 +12,8 @@ import pytest
 from flake8_fastapi_prod.arguments import statement_end
 from flake8_fastapi_prod.effective import load_effective_rulebook
 from flake8_fastapi_prod.prefilter import statements_hold
-from flake8_fastapi_prod.requirements import requirement, statement_requirement, triggers
+from flake8_fastapi_prod.reach import reach
+from flake8_fastapi_prod.requirements import requirement, statement_requirement
 from flake8_fastapi_prod.shorthand import in_written_order
 from real_code import fastapi_sdist
 from test_regions import found_lines, parsed_texts
@@ -98,8 +99,9 @@ def test_a_rule_on_a_raise_statement_gets_what_its_own_node_needs():
     derive = lambda node: requirement(node, {}, within=True)  # noqa: E731
     expected = ("stmt", ("raise", ("all_words", frozenset({"raise", "ValueError"}))))
     assert statement_requirement(body, derive) == expected  # not `route`, a word of its function
-    assert expected in requirement(body, {})[1]
-    assert triggers(expected) == (frozenset({"ValueError"}), frozenset({"raise"}))
+    statement, _, _ = reach(body, {}, {})
+    assert expected in statement[1]  # tested on each statement
+    assert expected not in requirement(body, {})[1]  # not on the whole file
 
 
 @pytest.mark.parametrize("body", [
