@@ -60,7 +60,7 @@ def statement_end(text: str, start: int) -> int:
     """Where the simple statement that starts at ``start`` (a keyword in code, as in `raise`)
     ends: at a line break or `;` outside brackets, string literals and line continuations;
     the end of the text where the scan cannot tell (a bracket closed that it did not see
-    opened, an f-string, a literal that does not end)."""
+    opened, an f-string it cannot read as a plain literal, a literal that does not end)."""
     return _scan_to_end(text, start, _next_statement_stop(), statement=True)
 
 

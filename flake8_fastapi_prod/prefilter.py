@@ -304,11 +304,9 @@ def _parameter_openings(text: str) -> Optional[list[int]]:
 def statements_hold(text: str, keyword: str, needs: Requirement, spelled: Optional[Spelled] = None) -> bool:
     """Whether some simple statement in ``text`` that starts with ``keyword`` meets ``needs``
     from the keyword to its end: the ``("stmt", ...)`` requirement. ``spelled`` gives the
-    file's spellings of imported names; without it, an imported name may be anywhere.
-    (Every `raise` of the file's code is found; one in a string or a comment only adds a
-    span to test.)"""
-    if spelled is not None:  # asked again for every statement: worked out once
-        spelled = lru_cache(maxsize=None)(lambda names, spelled=spelled: tuple(spelled(names)))
+    file's spellings of imported names (regions pass theirs, worked out once per file);
+    without it, an imported name may be anywhere. (Every `raise` of the file's code is
+    found; one in a string or a comment only adds a span to test.)"""
     at = text.find(keyword)
     while at >= 0:
         end = at + len(keyword)
