@@ -31,6 +31,7 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METAVARIABLE = re.compile(r"\$+([A-Z_][A-Z0-9_]*)")
 _NOT_MATCHERS = {"not", "stopBy", "field"}  # keys that do not make a rule by themselves
 _PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")  # `$X` and `$$$ARGS` are metavariables
+_PATTERN_METHOD = re.compile(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # `.read(` in `$FILE.read()`
 
 # Node kinds whose text always contains a keyword: the keyword must occur for one to exist.
 KIND_KEYWORDS = {
@@ -139,6 +140,7 @@ def own_requirements(rule: dict[str, Any], in_code: bool = False) -> list[Requir
         # A pattern matches source text leaf for leaf: each identifier it names must occur.
         written = code_of(pattern) if in_code else pattern
         parts += [("word", w) for w in _PATTERN_WORD.findall(written) if not w.startswith("$")]
+        parts += _pattern_methods(pattern)
     if isinstance(rule.get("regex"), str) and (not in_code or _is_code_token(rule)):
         parts.append(_regex_requirement(rule["regex"]))
     keyword = KIND_KEYWORDS.get(rule.get("kind"))  # a `raise_statement` node holds the word `raise`
@@ -147,6 +149,16 @@ def own_requirements(rule: dict[str, Any], in_code: bool = False) -> list[Requir
     if IMPORTED in rule:
         parts.append(("import", tuple(imported_names(rule[IMPORTED]))))
     return parts
+
+
+def _pattern_methods(pattern: str) -> list[Requirement]:
+    """The method calls a pattern writes, `$FILE.read()`: a pattern matches leaf for leaf, the
+    `.`, the name and the `(` included, so a text it matches calls the method too (and the
+    word alone is often in a docstring or a `description=`). Not from its string literals,
+    and not from a pattern with a comment, whose rest code_of could keep."""
+    if "#" in pattern:
+        return []
+    return [("method", frozenset({name})) for name in _PATTERN_METHOD.findall(code_of(pattern))]
 
 
 # Nodes whose text is code, never what a comment or a plain string literal holds (a string's

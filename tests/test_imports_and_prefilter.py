@@ -21,6 +21,7 @@ from flake8_fastapi_prod.prefilter import SourceFacts, TriggerIndex, beyond_trig
 from flake8_fastapi_prod.requirements import requirement, triggers
 from flake8_fastapi_prod.shorthand import expand
 from real_code import fastapi_sdist
+from test_regions import parsed_texts
 
 
 def spellings(source: str, name: str) -> tuple[str, ...]:
@@ -183,7 +184,7 @@ def test_requirement_of_a_rule():
 
 def test_identifiers_are_whole_words():
     req = requirement({"pattern": "$APP.patch($$$)", "has": {"pattern": "dict"}}, {})
-    assert req == ("all_words", frozenset({"patch", "dict"}))
+    assert req == ("all", (("all_words", frozenset({"patch", "dict"})), ("method", frozenset({"patch"}))))
     assert holds_in(req, "@app.patch('/')\ndef f(d: dict): ...")
     assert not holds_in(req, "dispatch(predict)")  # `patch` and `dict` occur only inside other words
     assert holds_in(("word", "get"), "x = 1\ny = a.get(2)") and not holds_in(("word", "get"), "target = forget")
@@ -228,18 +229,24 @@ def test_an_alternative_that_names_a_calls_function_needs_it_called():
     assert any(("method", frozenset({"read_text"})) in alternative[1] for alternative in alternatives)  # `.read_text(`
 
 
-def test_a_statement_that_only_mentions_a_calls_function_is_not_parsed(rulebook, monkeypatch):
-    parsed = []
-    real_root = engine.tree_sitter_root
-    monkeypatch.setattr(engine, "tree_sitter_root", lambda text: parsed.append(text) or real_root(text))
+@pytest.mark.parametrize(("code", "source", "written", "called", "line"), [
     # `open(` in a plain function, and `open` in a comment of the async one: no statement has both
-    source = ("def load(path):\n    return open(path).read()\n\n\n"
-              "async def handler(window):\n    # hold the events that open a window\n    return window\n")
-    rule = rulebook.rule("FAP203")
+    ("FAP203", "def load(path):\n    return open(path).read()\n\n\n"
+               "async def handler(window):\n    # hold the events that open a window\n    return window\n",
+     "    return window", "    return open(window)", 7),
+    # `read` in an upload's description, and no `.read(` anywhere
+    ("FAP404", "from fastapi import FastAPI, File, UploadFile\n\napp = FastAPI()\n\n\n@app.post(\"/files/\")\n"
+               "async def create(file: UploadFile = File(description=\"A file read whole\")):\n"
+               "    return {\"name\": file.filename}\n",
+     "file.filename}", "await file.read()}", 8),
+])
+def test_a_statement_that_only_mentions_what_a_call_calls_is_not_parsed(rulebook, monkeypatch, code, source, written, called, line):
+    parsed = parsed_texts(monkeypatch)
+    rule = rulebook.rule(code)
     assert check_source(source, [rule], tree=ast.parse(source)) == []
     assert parsed == []
-    opened = source.replace("    return window", "    return open(window)")
-    assert [f.line for f in check_source(opened, [rule], tree=ast.parse(opened))] == [7]
+    calling = source.replace(written, called)
+    assert [f.line for f in check_source(calling, [rule], tree=ast.parse(calling))] == [line]
 
 
 # What `calls` scans for, as the regular expression it replaced: the spelling's parts with
@@ -309,9 +316,7 @@ def test_requirements_are_flattened_and_words_checked_first():
 
 
 def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
-    parsed = []
-    real_root = engine.tree_sitter_root
-    monkeypatch.setattr(engine, "tree_sitter_root", lambda source: parsed.append(source) or real_root(source))
+    parsed = parsed_texts(monkeypatch)
     unrelated = "import os\n\n\ndef add(a, b):\n    return a + b\n"
     related = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
     # The words of time.sleep occur (`time` in a comment), but the imports say otherwise.
@@ -334,9 +339,7 @@ def test_a_file_no_rule_can_apply_to_is_not_parsed(rulebook, monkeypatch):
                "    return await session.execute(sa.select(Item).where(Item.id == 1))\n"),
 ])
 def test_rules_whose_prefilter_spares_common_modules_the_parse(rulebook, monkeypatch, code, source):
-    parsed = []
-    real_root = engine.tree_sitter_root
-    monkeypatch.setattr(engine, "tree_sitter_root", lambda text: parsed.append(text) or real_root(text))
+    parsed = parsed_texts(monkeypatch)
     rule = rulebook.rule(code)
     assert check_source(source, [rule]) == []
     assert parsed == []
@@ -601,6 +604,36 @@ def test_a_method_call_requirement_holds_only_where_the_method_is_called(text, h
     assert holds(requirement(METHOD_CALL, {}), SourceFacts(text)) is holds_there
     root = SgRoot(text, "python").root()
     assert bool(root.find_all({"rule": METHOD_CALL})) is holds_there  # ast-grep agrees
+
+
+@pytest.mark.parametrize(("pattern", "methods"), [
+    ("$FILE.read()", {"read"}),
+    ("$FILE.file.read($$$)", {"read"}),
+    ("$OBJ.overrides . pop ($KEY)", {"pop"}),
+    ("$APP.on_event($$$).add($X)", {"on_event", "add"}),
+    ("read($FILE)", set()),  # a call, not a method call
+    ("$X.read", set()),  # the attribute, not called
+    ("$X.$METHOD()", set()),  # any method
+    ('print("x.read()")', set()),  # in a string literal
+    ("$X.read()  # .close(", set()),  # a comment: not derived at all
+])
+def test_a_pattern_that_calls_a_method_needs_the_method_called(pattern, methods):
+    needs = requirement({"pattern": pattern}, {})
+    parts = () if needs is True else needs[1] if needs[0] == "all" else (needs,)
+    assert {name for kind, names in parts if kind == "method" for name in names} == methods
+
+
+@pytest.mark.parametrize(("text", "matched", "holds_there"), [
+    ("data = upload.read()", True, True),
+    ("data = (upload\n    . read\n    ())", True, True),
+    ("data = upload.file.read()", True, True),  # `$FILE` is `upload.file`
+    ('upload = File(description="A file read as bytes")', False, False),  # the word alone
+    ("read(upload)", False, False),
+])
+def test_a_method_a_pattern_calls_is_where_ast_grep_matches(text, matched, holds_there):
+    rule = {"pattern": "$FILE.read()"}
+    assert bool(SgRoot(text, "python").root().find_all({"rule": rule})) is matched
+    assert holds(requirement(rule, {}), SourceFacts(text)) is holds_there
 
 
 def test_the_trigger_index_is_built_once_for_the_same_rules(rulebook, monkeypatch):

@@ -56,7 +56,9 @@ def test_a_module_wide_search_names_the_statements_it_may_find():
     statement, contexts, _ = reach(body, {}, {})
     fastapi_import = ("all_words", frozenset({"import", "fastapi"}))
     # the statement of a match, and somewhere in the file, the statement the search finds
-    assert statement == ("all", (("all_words", frozenset({"app", "get"})), ("somewhere", fastapi_import)))
+    assert statement == ("all", (
+        ("all_words", frozenset({"app", "get"})), ("method", frozenset({"get"})), ("somewhere", fastapi_import),
+    ))
     assert contexts == (fastapi_import,)
 
 
@@ -136,7 +138,9 @@ def test_a_rule_on_the_module_itself_keeps_only_what_its_search_can_find(monkeyp
     body = {"kind": "module", "has": {"stopBy": "end", "pattern": "app.add_event_handler($$$)"}}
     statement, contexts, matches_module = reach(body, {}, {})
     assert statement is False and matches_module is True
-    assert contexts == (("all_words", frozenset({"app", "add_event_handler"})),)
+    assert contexts == (("all", (
+        ("all_words", frozenset({"app", "add_event_handler"})), ("method", frozenset({"add_event_handler"})),
+    )),)
     rule = rule_of(body, "FAP904")
     source = "import fastapi\n\n\n" + PADDING + "\n\napp.add_event_handler('startup', go)\n"
     parsed = parsed_texts(monkeypatch)
