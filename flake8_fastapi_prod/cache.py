@@ -15,7 +15,6 @@ cache off.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import marshal
 import os
@@ -30,7 +29,7 @@ from flake8_fastapi_prod.model import Examples, Rule, Rulebook
 
 ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
 _FORMAT = 3  # bump when the stored layout changes
-_RULE_FIELDS = [f.name for f in dataclasses.fields(Rule) if f.name not in ("examples", "_configs", "screen_tally")]
+_RULE_FIELDS = [name for name in Rule.FIELDS if name != "examples"]
 
 
 def cache_dir() -> Optional[Path]:
@@ -132,7 +131,7 @@ def _data_from_rulebook(rulebook: Rulebook) -> dict[str, Any]:
 
 def _rule_data(rule: Rule) -> dict[str, Any]:
     data = {name: _plain(getattr(rule, name)) for name in _RULE_FIELDS}
-    data["examples"] = _plain(dataclasses.asdict(rule.examples))
+    data["examples"] = _plain({name: getattr(rule.examples, name) for name in Examples.FIELDS})
     return data
 
 

@@ -9,7 +9,6 @@ every rule, each rule is checked by ast-grep, and the team's own examples are ru
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.expectations import example_problems
 from flake8_fastapi_prod.model import Rule, Rulebook, default_rulebook_path
 from flake8_fastapi_prod.rulebook import finalize_rule, read_rulebook_file
-from flake8_fastapi_prod.screen import Tally
 from flake8_fastapi_prod.settings import SettingError, coerce
 
 
@@ -100,7 +98,7 @@ def _apply_override(rule: Rule, fields: dict[str, Any]) -> Rule:
     changes = {key: fields[key] for key in ("message", "note", "enabled") if key in fields}
     if isinstance(changes.get("message"), str):
         changes["message"] = changes["message"].strip()
-    return replace(rule, **changes, _configs={}, screen_tally=Tally())
+    return rule.replace(**changes)
 
 
 def _coerced_values(given: dict[str, tuple[Any, str, int]], declared: dict[str, Any], problems: list[Problem]) -> dict:

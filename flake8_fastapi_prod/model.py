@@ -6,9 +6,8 @@ the cache never loads the YAML reader and the validation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional, TypeVar
 
 from flake8_fastapi_prod.branches import Branch, used_utils, without
 from flake8_fastapi_prod.imports import Spell
@@ -29,43 +28,100 @@ def default_rulebook_path() -> Path:
     return _PACKAGE_DIR / "rules.yaml"  # reported as unreadable by the loader
 
 
-# Each class has a docstring: without one, @dataclass writes one from inspect.signature,
-# which costs ~0.5 ms each time flake8 starts.
-@dataclass
-class Examples:
+R = TypeVar("R", bound="_Record")
+
+
+class _Record:
+    """What ``@dataclass`` would write for the classes below, written once: a dataclass writes
+    and compiles its methods when its module is imported, which took ~15M instructions
+    (~1.5 ms), a third of the plugin's start-up, in every flake8 process."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = ()  # the data: what is compared, shown and copied
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, so not hashable (as a dataclass)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self.FIELDS)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self.FIELDS)})"
+
+    def replace(self: R, **changes: Any) -> R:
+        """A copy with ``changes`` (as ``dataclasses.replace``); what a copy caches starts empty."""
+        unknown = changes.keys() - set(self.FIELDS)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(sorted(unknown))}")
+        return type(self)(**{**{f: getattr(self, f) for f in self.FIELDS}, **changes})
+
+
+class Examples(_Record):
     """A rule's examples: snippets it must flag, snippets it must leave alone, fixes."""
 
-    invalid: list[str] = field(default_factory=list)  # must be flagged on their `# expect:` lines
-    valid: list[str] = field(default_factory=list)  # must not be flagged at all
-    fixes: list[tuple[str, str]] = field(default_factory=list)  # (before, after) for the rule's fix
+    FIELDS = ("invalid", "valid", "fixes")
+
+    def __init__(
+        self, invalid: Optional[list[str]] = None, valid: Optional[list[str]] = None,
+        fixes: Optional[list[tuple[str, str]]] = None,
+    ) -> None:
+        self.invalid = [] if invalid is None else invalid  # must be flagged on their `# expect:` lines
+        self.valid = [] if valid is None else valid  # must not be flagged at all
+        self.fixes = [] if fixes is None else fixes  # (before, after) for the rule's fix
 
 
-@dataclass
-class Rule:
+class Rule(_Record):
     """One rule as the engine runs it: its ast-grep rule and what the prefilter knows of it."""
 
-    code: str
-    name: str
-    message: str
-    body: dict[str, Any]  # the ast-grep `rule`, possibly using the `imported:` shorthand
-    note: str = ""
-    enabled: bool = True
-    constraints: dict[str, Any] = field(default_factory=dict)
-    utils: dict[str, Any] = field(default_factory=dict)  # only those the rule uses, global and local
-    fix: Any = None  # ast-grep's fix: a template string or a mapping with `template`
-    settings: dict[str, Any] = field(default_factory=dict)  # declared settings and their defaults
-    disabled_when: dict[str, Any] = field(default_factory=dict)
-    examples: Examples = field(default_factory=Examples)
-    source: str = ""
-    line: int = 0
-    requirement: Requirement = True
-    triggers: tuple[frozenset[str], ...] = ()  # sets of words, one of each must occur (requirements.triggers)
-    imported_names: tuple[str, ...] = ()
-    reach: Reach = None  # the statements a match needs (reach.reach); None: the whole file
-    branches: tuple[Branch, ...] = ()  # those some files cannot use, with what a file needs for each
-    screen: Optional[tuple[dict[str, Any], float]] = None  # its screen as written, and its share (screen.screen)
-    _configs: dict[tuple, tuple] = field(default_factory=dict, repr=False, compare=False)  # a cache, not data
-    screen_tally: Tally = field(default_factory=Tally, repr=False, compare=False)  # how its screen fares
+    FIELDS = (
+        "code", "name", "message", "body", "note", "enabled", "constraints", "utils", "fix", "settings",
+        "disabled_when", "examples", "source", "line", "requirement", "triggers", "imported_names", "reach",
+        "branches", "screen",
+    )
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        message: str,
+        body: dict[str, Any],  # the ast-grep `rule`, possibly using the `imported:` shorthand
+        note: str = "",
+        enabled: bool = True,
+        constraints: Optional[dict[str, Any]] = None,
+        utils: Optional[dict[str, Any]] = None,  # only those the rule uses, global and local
+        fix: Any = None,  # ast-grep's fix: a template string or a mapping with `template`
+        settings: Optional[dict[str, Any]] = None,  # declared settings and their defaults
+        disabled_when: Optional[dict[str, Any]] = None,
+        examples: Optional[Examples] = None,
+        source: str = "",
+        line: int = 0,
+        requirement: Requirement = True,
+        triggers: tuple[frozenset[str], ...] = (),  # sets of words, one of each must occur (requirements.triggers)
+        imported_names: tuple[str, ...] = (),
+        reach: Reach = None,  # the statements a match needs (reach.reach); None: the whole file
+        branches: tuple[Branch, ...] = (),  # those some files cannot use, with what a file needs for each
+        screen: Optional[tuple[dict[str, Any], float]] = None,  # its screen as written, and its share (screen.screen)
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.message = message
+        self.body = body
+        self.note = note
+        self.enabled = enabled
+        self.constraints = {} if constraints is None else constraints
+        self.utils = {} if utils is None else utils
+        self.fix = fix
+        self.settings = {} if settings is None else settings
+        self.disabled_when = {} if disabled_when is None else disabled_when
+        self.examples = Examples() if examples is None else examples
+        self.source = source
+        self.line = line
+        self.requirement = requirement
+        self.triggers = triggers
+        self.imported_names = imported_names
+        self.reach = reach
+        self.branches = branches
+        self.screen = screen
+        self._configs: dict[tuple, tuple] = {}  # a cache, not data
+        self.screen_tally = Tally()  # how its screen fares
 
     @property
     def family(self) -> str:
@@ -103,14 +159,19 @@ class Rule:
         return configs
 
 
-@dataclass
-class Rulebook:
+class Rulebook(_Record):
     """The effective rules of a run: the default rulebook, team rulebooks and settings applied."""
 
-    rules: list[Rule]  # every rule a flake8 run may report (on and off by default), settings applied
-    files: list[str]
-    settings: dict[str, Any] = field(default_factory=dict)  # the values set by teams and config
-    turned_off: list[str] = field(default_factory=list)  # codes dropped by a setting (disabled_when)
+    FIELDS = ("rules", "files", "settings", "turned_off")
+
+    def __init__(
+        self, rules: list[Rule], files: list[str], settings: Optional[dict[str, Any]] = None,
+        turned_off: Optional[list[str]] = None,
+    ) -> None:
+        self.rules = rules  # every rule a flake8 run may report (on and off by default), settings applied
+        self.files = files
+        self.settings = {} if settings is None else settings  # the values set by teams and config
+        self.turned_off = [] if turned_off is None else turned_off  # codes dropped by a setting (disabled_when)
 
     def rule(self, code: str) -> Rule:
         return next(r for r in self.rules if r.code == code)

@@ -8,7 +8,7 @@ examples. Nothing in a rulebook is executed; it is data handed to ast-grep.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
-from flake8_fastapi_prod.screen import Tally, screen
+from flake8_fastapi_prod.screen import screen
 from flake8_fastapi_prod.requirements import droppable_branches, requirement, triggers
 from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
@@ -143,11 +143,11 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
             schema.check_rule_body(util, report, set(utils), rule.line)
     body, utils = in_written_order(body), {name: in_written_order(util) for name, util in utils.items()}
     needs = requirement(body, utils)
-    final = replace(
-        rule, body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
+    final = rule.replace(
+        body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
         reach=reach(body, utils, constraints), branches=droppable_branches(body, utils, constraints),
-        screen=_screen_of(body, utils), _configs={}, screen_tally=Tally(),
+        screen=_screen_of(body, utils),
     )
     _check_compiles(final, report)
     return final

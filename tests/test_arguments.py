@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flake8_fastapi_prod.arguments import _literal_end, call_end, code_of, statement_end
+from flake8_fastapi_prod.arguments import _literal_end, call_end, code_of
 from flake8_fastapi_prod.imports import read_source_imports
 from flake8_fastapi_prod.prefilter import SourceFacts, arguments_hold, holds
 from flake8_fastapi_prod.requirements import arguments_requirement, requirement

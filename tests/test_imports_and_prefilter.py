@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from pathlib import Path
 
@@ -488,7 +487,7 @@ def test_what_a_regex_needs_is_in_every_text_it_matches(data):
 
 def without_prefilter(rules: list[Rule]) -> list[Rule]:
     """The rules run on every file, on the whole of it (no reach), every branch kept."""
-    return [dataclasses.replace(rule, requirement=True, triggers=(), reach=None, branches=(), _configs={}) for rule in rules]
+    return [rule.replace(requirement=True, triggers=(), reach=None, branches=()) for rule in rules]
 
 
 def sources_to_compare(rulebook) -> list[str]:

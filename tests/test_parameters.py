@@ -4,7 +4,6 @@ what the node needs between the brackets of some `def`, not anywhere in its stat
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings

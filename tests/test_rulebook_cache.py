@@ -13,7 +13,8 @@ import pytest
 from conftest import NO_PRINT, reported
 from flake8_fastapi_prod import cache
 from flake8_fastapi_prod.effective import load_effective_rulebook
-from flake8_fastapi_prod.model import default_rulebook_path
+from flake8_fastapi_prod.engine import check_source
+from flake8_fastapi_prod.model import Examples, default_rulebook_path
 
 # The settings, an override and a new rule: every part of a team rulebook the cache keeps.
 TEAM = textwrap.dedent(
@@ -68,6 +69,20 @@ def test_the_cached_rulebook_is_the_loaded_one(cache_dir, team):
     again = cache.load(paths_of(team), settings)
     assert again == loaded  # every field of every rule, the examples and requirements included
     assert [r.code for r in again.rules][-1] == "FAP901" and again.rule("FAP202").message.startswith("time.sleep()")
+
+
+def test_rules_compare_by_their_data_and_copies_start_with_empty_caches(team):
+    loaded = load_effective_rulebook([team], {})
+    rule = loaded.rule("FAP202")
+    check_source("import time\n\n\nasync def f():\n    time.sleep(1)\n", [rule])
+    assert rule._configs  # what the engine cached for that file
+    copy = rule.replace()
+    assert copy == rule and copy is not rule and copy._configs == {} and copy.screen_tally is not rule.screen_tally
+    assert rule.replace(message="another") != rule and rule.replace(examples=Examples()) != rule
+    assert "FAP202" in repr(rule) and "_configs" not in repr(rule)
+    assert loaded.replace(turned_off=["FAP999"]) != loaded
+    with pytest.raises(TypeError, match="no field _configs"):
+        rule.replace(_configs={})
 
 
 def test_a_change_of_rulebook_or_settings_misses(cache_dir, team):
