@@ -29,6 +29,9 @@ from flake8_fastapi_prod.model import Examples, Rule, Rulebook
 
 ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
 _FORMAT = 3  # bump when the stored layout changes
+# Entries kept: every upgrade, and every other set of team rulebooks or settings, writes one
+# (~300 KB), and an entry whose code or files changed is never read again.
+_KEPT_ENTRIES = 16
 _RULE_FIELDS = [name for name in Rule.FIELDS if name != "examples"]
 
 
@@ -72,6 +75,24 @@ def store(paths: list[Path], settings: dict[str, str], rulebook: Rulebook) -> No
             out.write(data)
         os.replace(temporary, entry)
     except (OSError, ValueError):
+        return
+    _prune(entry.parent, entry)
+
+
+def _prune(directory: Path, kept: Path) -> None:
+    """Remove the entries written before the last :data:`_KEPT_ENTRIES` (``kept`` stays).
+    Only when an entry is stored: a flake8 process that reads one does no more work."""
+    try:
+        with os.scandir(directory) as found:
+            entries = sorted(
+                ((entry.stat().st_mtime_ns, entry.path) for entry in found
+                 if entry.name.startswith("rulebook-") and entry.name.endswith(".marshal")),
+                reverse=True,
+            )
+        for _, path in entries[_KEPT_ENTRIES:]:
+            if path != str(kept):
+                os.remove(path)
+    except OSError:  # another process pruning at the same time, or a read-only directory
         return
 
 

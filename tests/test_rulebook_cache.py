@@ -3,6 +3,7 @@ that decides the rulebook changes, and never an error of its own."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -83,6 +84,21 @@ def test_rules_compare_by_their_data_and_copies_start_with_empty_caches(team):
     assert loaded.replace(turned_off=["FAP999"]) != loaded
     with pytest.raises(TypeError, match="no field _configs"):
         rule.replace(_configs={})
+
+
+def test_the_cache_keeps_the_entries_written_last(cache_dir, team, monkeypatch):
+    monkeypatch.setattr(cache, "_KEPT_ENTRIES", 3)
+    loaded = load_effective_rulebook([team], {})
+    settings = [{"asyncio_mode": str(i)} for i in range(5)]  # five rulebooks: five entries
+    for number, each in enumerate(settings):
+        cache.store(paths_of(team), each, loaded)
+        entry = cache._entry(paths_of(team), each)[0]
+        os.utime(entry, ns=(number * 10**9, number * 10**9))  # written in this order
+    (cache_dir / "notes.txt").write_text("not an entry")
+    assert sorted(p.name for p in cache_dir.iterdir() if p.suffix == ".marshal") == sorted(
+        cache._entry(paths_of(team), each)[0].name for each in settings[2:])
+    assert cache.load(paths_of(team), settings[4]) == loaded and cache.load(paths_of(team), settings[0]) is None
+    assert (cache_dir / "notes.txt").exists()
 
 
 def test_a_change_of_rulebook_or_settings_misses(cache_dir, team):
