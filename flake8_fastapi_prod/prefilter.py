@@ -22,9 +22,11 @@ formula over:
   arguments without what their comments and plain string literals hold (`"%Y-%m-%d"` holds
   no `%` operator);
 - in a rule's reach only (:mod:`flake8_fastapi_prod.regions` tests it on each top-level
-  statement): ``("params", needs)``, a function definition whose parameters, the text
-  from the `(` after its name to its `)`, meet ``needs`` (a rule whose node is a
-  parameter), and ``("stmt", (keyword, needs))``, a simple statement that starts with
+  statement): ``("params", (needs, proofs))``, a function definition whose parameters, the
+  text from the `(` after its name to its `)`, meet ``needs``, one of them alone meeting
+  ``needs`` without showing one of ``proofs`` (a rule whose node is a parameter; a proof
+  is text that makes the rule's ``not`` match, as `= Depends(...)`), and ``("stmt",
+  (keyword, needs))``, a simple statement that starts with
   ``keyword`` (`raise`, `return`...) whose text, to its end, meets ``needs`` (a rule
   whose node is such a statement; there, an imported name counts where the statement
   writes one of its spellings);
@@ -268,13 +270,110 @@ def arguments_hold(text: str, args: tuple[Requirement, Requirement], spelled: Op
     return any(_holds_in(needs, text[opening:call_end(text, opening)]) for opening in openings)
 
 
-def parameters_hold(text: str, needs: Requirement) -> bool:
+def parameters_hold(text: str, needs: Requirement, proofs: tuple[tuple, ...] = ()) -> bool:
     """Whether some function definition in ``text`` has parameters (the text from its `(`
-    to its `)`) that meet ``needs``: the ``("params", ...)`` requirement."""
+    to its `)`) that meet ``needs``, with one parameter among them that meets ``needs`` and
+    shows none of ``proofs`` (``requirements.parameter_proofs``): the ``("params", ...)``
+    requirement."""
     openings = _parameter_openings(text)
     if openings is None:
         return True
-    return any(_holds_in(needs, text[opening:call_end(text, opening)]) for opening in openings)
+    for opening in openings:
+        span = text[opening:call_end(text, opening)]
+        if _holds_in(needs, span) and (not proofs or _some_parameter_holds(span, needs, proofs)):
+            return True
+    return False
+
+
+def _some_parameter_holds(span: str, needs: Requirement, proofs: tuple[tuple, ...]) -> bool:
+    parameters = _parameters_of(span)
+    if parameters is None:
+        return True
+    return any(_holds_in(needs, parameter) and not _shows_a_proof(parameter, proofs) for parameter in parameters)
+
+
+_BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+_NOT_ALONE = "=<>!:"  # an `=` beside one of these is an operator (`==`, `<=`, `:=`...), not a default's
+
+
+def _parameters_of(span: str) -> Optional[list[str]]:
+    """The parameters between the brackets of ``span`` (a `def`'s `(...)`), split at the
+    commas outside brackets; None where that could split one in two or hide one: a string
+    or a comment (which may hold a comma or a bracket), a lambda (whose parameters are
+    separated by commas too), a line continuation."""
+    if not span.endswith(")") or any(mark in span for mark in ("'", '"', "#", "\\", "lambda")):
+        return None
+    parameters, depth, start = [], 0, 1
+    for at in range(1, len(span) - 1):
+        char = span[at]
+        if char in _BRACKETS:
+            depth += _BRACKETS[char]
+        elif char == "," and depth == 0:
+            parameters.append(span[start:at])
+            start = at + 1
+    parameters.append(span[start:-1])
+    return parameters
+
+
+def _shows_a_proof(parameter: str, proofs: tuple[tuple, ...]) -> bool:
+    """Whether the text of ``parameter`` (no strings, comments or lambdas in it) shows one of
+    ``proofs``: its default is a call of one of their names, or its annotation calls one."""
+    annotation, default = _annotation_and_default(parameter)
+    for kind, (names, methods) in proofs:
+        if kind == "value_call" and default is not None and _is_a_call_of(default.strip(), names, methods):
+            return True
+        if kind == "type_call" and annotation is not None and _calls_one_of(annotation, names, methods):
+            return True
+    return False
+
+
+def _annotation_and_default(parameter: str) -> tuple[Optional[str], Optional[str]]:
+    """The text after the parameter's `:` up to its `=`, and after its `=` (None where absent)."""
+    depth, colon = 0, None
+    for at, char in enumerate(parameter):
+        if char in _BRACKETS:
+            depth += _BRACKETS[char]
+        elif depth == 0 and char == ":" and colon is None:
+            colon = at
+        elif depth == 0 and char == "=" and parameter[at - 1:at] not in _NOT_ALONE and parameter[at + 1:at + 2] != "=":
+            return (parameter[colon + 1:at] if colon is not None else None), parameter[at + 1:]
+    return (parameter[colon + 1:] if colon is not None else None), None
+
+
+# Compiled where first used (re keeps it), not in every flake8 process that starts.
+_CALLED = r"((?:[A-Za-z_][A-Za-z0-9_]*\s*\.\s*)*)([A-Za-z_][A-Za-z0-9_]*)\s*\("
+_A_CALL = r"(?<![\w])([A-Za-z_][A-Za-z0-9_]*)\s*\("
+
+
+def _is_a_call_of(expression: str, names: AbstractSet[str], methods: AbstractSet[str]) -> bool:
+    """Whether ``expression`` is, whole, a call of a name among ``names`` (`Depends(...)`) or of
+    an attribute among ``methods`` (`fastapi.Depends(...)`)."""
+    called = re.match(_CALLED, expression)
+    if called is None or _closing(expression, called.end() - 1) != len(expression) - 1:
+        return False
+    return called.group(2) in (methods if called.group(1) else names)
+
+
+def _closing(text: str, opening: int) -> int:
+    """Where the bracket opened at ``opening`` closes (no strings in ``text``); -1 if it does not."""
+    depth = 0
+    for at in range(opening, len(text)):
+        if text[at] in _BRACKETS:
+            depth += _BRACKETS[text[at]]
+            if depth == 0:
+                return at
+    return -1
+
+
+def _calls_one_of(expression: str, names: AbstractSet[str], methods: AbstractSet[str]) -> bool:
+    """Whether ``expression`` holds a call of a name among ``names``, or of an attribute among
+    ``methods``: the name, then `(`, and before it anything but a word character, a `.` for
+    a method."""
+    for called in re.finditer(_A_CALL, expression):
+        before = expression[:called.start()].rstrip()
+        if called.group(1) in (methods if before.endswith(".") else names):
+            return True
+    return False
 
 
 def _parameter_openings(text: str) -> Optional[list[int]]:

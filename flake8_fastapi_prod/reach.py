@@ -129,7 +129,7 @@ class _Walker:
                 rule, lambda has: self.at(has, _BELOW), lambda has: requirement(has, self.utils, in_code=True))
             if args is not None:
                 parts.append(args)
-            parts += span_requirements(rule, lambda node: requirement(node, self.utils, within=True))
+            parts += span_requirements(rule, lambda node: requirement(node, self.utils, within=True), self.utils)
         for key in ("has", "inside", "precedes", "follows"):
             if key in rule:
                 parts.append(self._related(rule, key, rule[key], where))

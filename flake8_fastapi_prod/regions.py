@@ -252,7 +252,7 @@ class _RunTests:
             spelled = self._spelled if self.texts is not None else None
             return frozenset(i for i in where if arguments_hold(runs[i], value, spelled))
         if kind == "params":  # the same, on the runs' function definitions
-            return frozenset(i for i in where if parameters_hold(runs[i], value))
+            return frozenset(i for i in where if parameters_hold(runs[i], *value))
         if kind == "stmt":  # the same, on the runs' statements that start with the keyword
             spelled = self._spelled if self.texts is not None else None
             return frozenset(i for i in where if statements_hold(runs[i], *value, spelled))

@@ -253,23 +253,28 @@ def arguments_requirement(
     return ("args", (function, needed))
 
 
-def span_requirements(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> list[tuple]:
+def span_requirements(
+    rule: dict[str, Any], derive_within: Callable[[Any], Requirement], utils: Optional[dict[str, Any]] = None,
+) -> list[tuple]:
     """What the text around ``rule``'s node must hold, where the node lies in a span the
     prefilter can find without parsing: a `def`'s parameters, a `raise` statement.
 
     Part of a rule's reach only, tested on each top-level statement that passed the rest:
     on the whole file, every `def` and `raise` of a large module was scanned, which cost
     more than it spared (the statements' tests reject the same files)."""
-    found = (parameters_requirement(rule, derive_within), statement_requirement(rule, derive_within))
+    found = (parameters_requirement(rule, derive_within, utils), statement_requirement(rule, derive_within))
     return [span for span in found if span is not None]
 
 
-def parameters_requirement(rule: dict[str, Any], derive_within: Callable[[Any], Requirement]) -> Optional[tuple]:
+def parameters_requirement(
+    rule: dict[str, Any], derive_within: Callable[[Any], Requirement], utils: Optional[dict[str, Any]] = None,
+) -> Optional[tuple]:
     """On a node whose parent is a function's parameter list (``inside: {kind: parameters}``,
-    directly): ``("params", needs)``, where ``needs`` is what ``derive_within`` finds the
-    node's own text needs. The prefilter then tests the text between the brackets of each
-    `def`, not the whole statement: a route whose return type names `dict` holds no
-    parameter annotated `dict`. None for any other rule.
+    directly): ``("params", (needs, proofs))``, where ``needs`` is what ``derive_within``
+    finds the node's own text needs, and ``proofs`` what a parameter's text can show of the
+    rule's ``not`` (:func:`parameter_proofs`). The prefilter then tests the text between the
+    brackets of each `def`, not the whole statement: a route whose return type names `dict`
+    holds no parameter annotated `dict`. None for any other rule.
 
     tree-sitter's ``parameters`` are a `def`'s alone (a lambda's are ``lambda_parameters``),
     and a child of them lies between its brackets."""
@@ -278,7 +283,87 @@ def parameters_requirement(rule: dict[str, Any], derive_within: Callable[[Any], 
     if not any(_direct(parent) and parent.get("kind") == "parameters" for parent in inside):
         return None
     needs = derive_within(rule)
-    return None if needs is True or needs is False else ("params", needs)
+    if needs is True or needs is False:
+        return None
+    return ("params", (needs, parameter_proofs(conjuncts, utils or {})))
+
+
+def parameter_proofs(conjuncts: list[dict[str, Any]], utils: dict[str, Any]) -> tuple[tuple, ...]:
+    """What a parameter's text can show of the ``not`` of a rule whose node is a parameter:
+    each proof is text that makes the ``not`` match, so a parameter that shows one is no
+    match. Two shapes are read, a call of named functions as the default or anywhere in
+    the annotation (FAP403's `commons: dict = Depends(...)` is a dependency, not a body):
+
+    - ``("value_call", (names, methods))``: ``{has: {field: value, <a call>}}``, the default
+      is a call of one of ``names`` or of a method (`fastapi.Depends`) among ``methods``;
+    - ``("type_call", (names, methods))``: ``{has: {field: type, has: {stopBy: end, <a
+      call>}}}``, the annotation calls one.
+
+    where ``<a call>`` is ``kind: call`` with ``has: {field: function, ...}`` of patterns
+    that are names, or ``has: {field: attribute, ...}`` of them. Anything else proves nothing."""
+    proofs: list[tuple] = []
+    for conjunct in conjuncts:
+        if "not" in conjunct:
+            proofs += _proofs(conjunct["not"], utils, frozenset())
+    return tuple(sorted(set(proofs)))
+
+
+def _proofs(rule: Any, utils: dict[str, Any], seen: frozenset[str]) -> list[tuple]:
+    rule = _resolved(rule, utils, seen)
+    if rule is None:
+        return []
+    if rule.keys() == {"any"} and isinstance(rule["any"], list):  # one item shown is enough
+        return [proof for item in rule["any"] for proof in _proofs(item, utils, seen)]
+    has = rule.get("has") if rule.keys() == {"has"} else None
+    if not isinstance(has, dict):
+        return []
+    if has.get("field") == "value":
+        called = _called_names({key: value for key, value in has.items() if key != "field"}, utils, seen)
+        return [("value_call", called)] if called else []
+    inner = has.get("has")
+    if has.keys() == {"field", "has"} and has["field"] == "type" and isinstance(inner, dict) and inner.get("stopBy") == "end":
+        called = _called_names({key: value for key, value in inner.items() if key != "stopBy"}, utils, seen)
+        return [("type_call", called)] if called else []
+    return []
+
+
+def _called_names(rule: Any, utils: dict[str, Any], seen: frozenset[str]) -> Optional[tuple[frozenset, frozenset]]:
+    """For ``kind: call`` whose function is one of some names: (the names, the method names)."""
+    rule = _resolved(rule, utils, seen)
+    if rule is None or rule.keys() != {"kind", "has"} or rule["kind"] != "call":
+        return None
+    function = rule["has"]
+    if not isinstance(function, dict) or function.get("field") != "function":
+        return None
+    names, methods = _function_names({key: value for key, value in function.items() if key != "field"}, utils, seen)
+    return (names, methods) if names or methods else None
+
+
+def _function_names(rule: Any, utils: dict[str, Any], seen: frozenset[str]) -> tuple[frozenset, frozenset]:
+    """The names (as `Depends`) and method names (as `x.Depends`) a call's function matches
+    by ``rule``; an alternative that is neither adds none."""
+    rule = _resolved(rule, utils, seen)
+    if rule is None:
+        return frozenset(), frozenset()
+    if rule.keys() == {"any"} and isinstance(rule["any"], list):
+        found = [_function_names(item, utils, seen) for item in rule["any"]]
+        return frozenset().union(*(f[0] for f in found)), frozenset().union(*(f[1] for f in found))
+    attribute = rule.get("has") if rule.keys() == {"has"} else None
+    if isinstance(attribute, dict) and attribute.get("field") == "attribute":
+        methods, _ = _function_names({key: value for key, value in attribute.items() if key != "field"}, utils, seen)
+        return frozenset(), methods
+    pattern = rule.get("pattern") if rule.keys() == {"pattern"} else None
+    if isinstance(pattern, str) and _WORD.fullmatch(pattern.strip()) and not keyword.iskeyword(pattern.strip()):
+        return frozenset({pattern.strip()}), frozenset()
+    return frozenset(), frozenset()
+
+
+def _resolved(rule: Any, utils: dict[str, Any], seen: frozenset[str]) -> Optional[dict[str, Any]]:
+    """``rule``, or the util it only names (``{matches: name}``); None for what is not a mapping."""
+    while isinstance(rule, dict) and rule.keys() == {"matches"} and rule["matches"] in utils and rule["matches"] not in seen:
+        seen = seen | {rule["matches"]}
+        rule = utils[rule["matches"]]
+    return rule if isinstance(rule, dict) else None
 
 
 # Simple statements that start with their keyword: the text of one runs from the keyword to
