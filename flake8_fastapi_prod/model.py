@@ -28,7 +28,7 @@ def default_rulebook_path() -> Path:
     return _PACKAGE_DIR / "rules.yaml"  # reported as unreadable by the loader
 
 
-R = TypeVar("R", bound="_Record")
+_R = TypeVar("_R", bound="_Record")
 
 
 class _Record:
@@ -46,7 +46,7 @@ class _Record:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self.FIELDS)})"
 
-    def replace(self: R, **changes: Any) -> R:
+    def replace(self: _R, **changes: Any) -> _R:
         """A copy with ``changes`` (as ``dataclasses.replace``); what a copy caches starts empty."""
         unknown = changes.keys() - set(self.FIELDS)
         if unknown:

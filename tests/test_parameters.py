@@ -167,8 +167,6 @@ def test_a_file_that_names_the_type_outside_any_parameter_is_not_parsed(monkeypa
 
 
 def test_fap403_is_not_run_on_a_route_that_returns_dict(monkeypatch):
-    from flake8_fastapi_prod.effective import load_effective_rulebook
-
     rules = [rule for rule in load_effective_rulebook([]).rules if rule.code == "FAP403"]
     parsed = parsed_texts(monkeypatch)
     assert found_lines(ROUTES_RETURNING_DICT, rules) == []
