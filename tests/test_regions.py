@@ -123,6 +123,23 @@ def test_the_statements_a_module_wide_search_needs_are_kept(monkeypatch):
     assert found_lines(source.replace("import fastapi", "import os"), [rule]) == []
 
 
+def test_the_statements_a_not_searches_for_are_kept(monkeypatch, rulebook):
+    # FAP303 leaves `Cls.from_orm(...)` alone where a class of the file defines `from_orm`
+    # (arize-phoenix's GraphQL types): the class is many statements away from the call,
+    # and regions must keep it for the rule's `not` to find it.
+    fap303 = [rulebook.rule("FAP303")]
+    own_method = (
+        "import strawberry\n\n\n@strawberry.type\nclass Log:\n    @classmethod\n"
+        "    def from_orm(cls, row):\n        return cls()\n\n\n" + PADDING + "\n\ndef load(row):\n"
+        "    return Log.from_orm(row)\n"
+    )
+    parsed = parsed_texts(monkeypatch)
+    assert found_lines(own_method, fap303) == []
+    assert "def from_orm" in parsed[0] and parsed[0].count("X = 1") == 0  # kept, and the constants blanked
+    # a class with a method of another name: the call is Pydantic's, and flagged
+    assert found_lines(own_method.replace("def from_orm", "def to_orm"), fap303) == [34]
+
+
 def test_a_rule_without_reach_gets_the_whole_file(monkeypatch):
     whole = {"kind": "expression_statement", "follows": {"kind": "expression_statement"}, "has": {"pattern": "time.sleep(1)"}}
     rules = [rule_of(SLEEP_IN_ASYNC), rule_of(whole, "FAP903")]
