@@ -61,7 +61,7 @@ def _without(node: Any, dropped: frozenset[Path], above: frozenset[Path], where:
         path = (*where, key)
         if path in dropped:  # a `not`
             continue
-        if key == "any" and isinstance(value, list):
+        if key in ("any", "all") and isinstance(value, list):  # an `all` item: a module fact's `not` alone
             kept = [_without(item, dropped, above, (*path, index)) if (*path, index) in above else item
                     for index, item in enumerate(value) if (*path, index) not in dropped]
             copy[key] = kept or value

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple, Sequence
 
 from flake8_fastapi_prod.branches import unusable
 from flake8_fastapi_prod.imports import Imports, Spell, python_tree, read_imports
+from flake8_fastapi_prod.module_facts import as_if_absent, askable, decide
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
 from flake8_fastapi_prod.regions import regions
@@ -107,13 +108,23 @@ def check_source(
         started = time.perf_counter()
         root, spell = trees[narrow_rule]
         try:
-            config, screen = rule.configs_for(spell, unusable(rule.branches, facts) if rule.branches else _NONE)
+            dropped = unusable(rule.branches, facts) if rule.branches else _NONE
+            module_facts = askable(rule.module_facts, dropped) if rule.module_facts else ()
+            absent = as_if_absent(module_facts)  # the module searches left out: only more is found
+            config, screen = rule.configs_for(spell, dropped | absent if absent else dropped)
             if screen is not None and rule.screen_tally.worth_trying(screen.share):
                 spared = root.find(screen.config) is None  # then the rule has no match here either
                 rule.screen_tally.record(spared)
                 if spared:
                     continue
-            for node in root.find_all(config):
+            nodes = root.find_all(config)
+            if nodes and module_facts:  # asked once, now that there are candidates
+                decided = decide(module_facts, root, spell, rule.utils)
+                if decided is None:
+                    nodes = []
+                elif decided != absent:  # the module holds what a `not` searches for
+                    nodes = root.find_all(rule.configs_for(spell, dropped | decided)[0])
+            for node in nodes:
                 findings.add(_finding(rule, node))
         except BaseException as error:
             failures.append((rule.code, error))

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Optional, TypeVar
 
 from flake8_fastapi_prod.branches import Branch, used_utils, without
 from flake8_fastapi_prod.imports import Spell
+from flake8_fastapi_prod.module_facts import ModuleFact
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import Reach
 from flake8_fastapi_prod.screen import Screen, Tally
@@ -74,7 +75,7 @@ class Rule(_Record):
     FIELDS = (
         "code", "name", "message", "body", "note", "enabled", "constraints", "utils", "fix", "settings",
         "disabled_when", "examples", "source", "line", "requirement", "triggers", "imported_names", "reach",
-        "branches", "screen",
+        "branches", "screen", "module_facts",
     )
 
     def __init__(
@@ -99,6 +100,7 @@ class Rule(_Record):
         reach: Reach = None,  # the statements a match needs (reach.reach); None: the whole file
         branches: tuple[Branch, ...] = (),  # those some files cannot use, with what a file needs for each
         screen: Optional[tuple[dict[str, Any], float]] = None,  # its screen as written, and its share (screen.screen)
+        module_facts: tuple[ModuleFact, ...] = (),  # searches of the module, asked once per file (module_facts)
     ) -> None:
         self.code = code
         self.name = name
@@ -120,6 +122,7 @@ class Rule(_Record):
         self.reach = reach
         self.branches = branches
         self.screen = screen
+        self.module_facts = module_facts
         self._configs: dict[tuple, tuple] = {}  # a cache, not data
         self.screen_tally = Tally()  # how its screen fares
 

@@ -71,6 +71,11 @@ def reach(rule: Any, utils: dict[str, Any], constraints: dict[str, Any]) -> Reac
     return statement, tuple(dict.fromkeys(walker.contexts)), where in (_MODULE, _EITHER)
 
 
+def never_module(rule: Any, utils: dict[str, Any]) -> bool:
+    """Whether no node matching ``rule`` can be the module itself."""
+    return _Walker(utils)._never_module(rule)
+
+
 class _Walker:
     """Walks a rule, recording where each part tests nodes and what their statements need."""
 

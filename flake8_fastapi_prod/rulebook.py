@@ -18,9 +18,10 @@ from flake8_fastapi_prod import schema, settings
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
+from flake8_fastapi_prod.module_facts import module_facts
 from flake8_fastapi_prod.screen import screen
 from flake8_fastapi_prod.requirements import droppable_branches, requirement, triggers
-from flake8_fastapi_prod.reach import reach
+from flake8_fastapi_prod.reach import never_module, reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
 
@@ -147,7 +148,7 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
         body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
         reach=reach(body, utils, constraints), branches=droppable_branches(body, utils, constraints),
-        screen=_screen_of(body, utils),
+        screen=_screen_of(body, utils), module_facts=module_facts(body, utils, constraints) if never_module(body, utils) else (),
     )
     _check_compiles(final, report)
     return final

@@ -2,7 +2,8 @@
 
 Measured on this engine (see benchmarks/README.md): a rule the prefilter cannot skip pays
 ast-grep's rule compilation on every file; ``not: {inside: ..., stopBy: end}`` climbs to the
-root from every candidate (quadratic in nesting depth); a ``stopBy: end`` search that tests
+root from every candidate (quadratic in nesting depth), unless it is a module fact the
+engine asks once per file (:mod:`flake8_fastapi_prod.module_facts`); a ``stopBy: end`` search that tests
 a util before a cheap ``pattern`` runs the util on every node of the module (FAP401's
 search for exception handlers took 270 s on a module with a 20,000-element list, because
 its util counts siblings with ``nthChild``); Unicode regex classes cost up to a millisecond
@@ -31,10 +32,11 @@ def slow_shape_warnings(rule: Rule) -> list[str]:
         warnings.append("the prefilter cannot skip this rule on any file (it names no identifier, imported name "
                         "or word regex): it is compiled and run on every file; add a `pattern`, an `imported:` "
                         "name or a `regex: '^word$'` that every match must contain")
+    asked_once = {absent for absent, _, _ in rule.module_facts}  # the engine searches the module once per file
     for path, node in rule_mappings(rule.body, rule.utils):
         where = _where(path)
         inside = node.get("not", {}).get("inside") if isinstance(node.get("not"), dict) else None
-        if isinstance(inside, dict) and inside.get("stopBy") == "end":
+        if isinstance(inside, dict) and inside.get("stopBy") == "end" and not asked_once & {path, (*path, "not")}:
             warnings.append(f"{where}: `not: {{inside: ..., stopBy: end}}` climbs to the module from every candidate "
                             "(quadratic in nesting depth); stop at the nearest function with a `stopBy` rule")
         if node.get("stopBy") == "end" and _util_first(node):

@@ -486,8 +486,9 @@ def test_what_a_regex_needs_is_in_every_text_it_matches(data):
 
 
 def without_prefilter(rules: list[Rule]) -> list[Rule]:
-    """The rules run on every file, on the whole of it (no reach), every branch kept."""
-    return [rule.replace(requirement=True, triggers=(), reach=None, branches=()) for rule in rules]
+    """The rules run on every file, on the whole of it (no reach), every branch kept, each
+    module search made from every candidate by ast-grep itself (no module facts)."""
+    return [rule.replace(requirement=True, triggers=(), reach=None, branches=(), module_facts=()) for rule in rules]
 
 
 def sources_to_compare(rulebook) -> list[str]:
