@@ -15,10 +15,11 @@ from typing import Any
 from ast_grep_py import SgRoot
 
 from flake8_fastapi_prod import schema, settings
+from flake8_fastapi_prod.branches import without
 from flake8_fastapi_prod.errors import Problem, RulebookError
 from flake8_fastapi_prod.imports import Spelling
 from flake8_fastapi_prod.model import Examples, Rule
-from flake8_fastapi_prod.module_facts import module_facts
+from flake8_fastapi_prod.module_facts import as_if_absent, module_facts
 from flake8_fastapi_prod.screen import screen
 from flake8_fastapi_prod.requirements import droppable_branches, requirement, triggers
 from flake8_fastapi_prod.reach import never_module, reach
@@ -144,11 +145,13 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
             schema.check_rule_body(util, report, set(utils), rule.line)
     body, utils = in_written_order(body), {name: in_written_order(util) for name, util in utils.items()}
     needs = requirement(body, utils)
+    facts = module_facts(body, utils, constraints) if never_module(body, utils) else ()
     final = rule.replace(
         body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),
         reach=reach(body, utils, constraints), branches=droppable_branches(body, utils, constraints),
-        screen=_screen_of(body, utils), module_facts=module_facts(body, utils, constraints) if never_module(body, utils) else (),
+        # A screen searches from every candidate too: not the module facts, which the engine asks once.
+        screen=_screen_of(without(body, as_if_absent(facts), ("rule",)), utils), module_facts=facts,
     )
     _check_compiles(final, report)
     return final

@@ -108,3 +108,14 @@ def test_fap303_on_thousands_of_calls_in_one_module(rulebook):
     source = "from pydantic import BaseModel\nclass Model(BaseModel):\n    x: int\n" + calls
     assert len(check_source(source, [rulebook.rule("FAP303")], tree=ast.parse(source))) == 4000
     assert check_source("from pydantic.v1 import BaseModel\n" + calls, [rulebook.rule("FAP303")]) == []
+
+
+def test_a_screen_leaves_the_module_facts_to_the_engine(rulebook):
+    # FAP504's screen (its cheap conjuncts, run before it) held the search for anyio's
+    # plugin, made from every candidate: 3.0 s on a module of 2,000 async fixtures.
+    fap504 = rulebook.rule("FAP504")
+    assert fap504.module_facts and fap504.screen is not None
+    assert "anyio_backend" not in repr(fap504.screen)
+    fixtures = "".join(f"@pytest.fixture\nasync def f{i}():\n    yield {i}\n\n\n" for i in range(2000))
+    assert len(check_source("import pytest\n\n\n" + fixtures, [fap504])) == 2000
+    assert check_source("import pytest\n\n\ndef anyio_backend():\n    return 'asyncio'\n\n\n" + fixtures, [fap504]) == []
