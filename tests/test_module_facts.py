@@ -50,6 +50,13 @@ def test_an_all_item_that_is_the_not_alone_is_a_fact():
     assert fact[0] == ("rule", "all", 1) and fact[2] == ()
 
 
+def test_an_item_naming_a_constrained_metavariable_keeps_its_not_where_the_module_holds_it():
+    # ast-grep checks that each constrained metavariable occurs in the rule: the item stays
+    body = {"any": [{"kind": "call", "not": MOCKED, "has": {"field": "function", "pattern": "$F"}}, CONNECT]}
+    (fact,) = facts_of(body, constraints={"F": {"regex": "^open"}})
+    assert fact[0] == ("rule", "any", 0, "not") and fact[2] is None
+
+
 @pytest.mark.parametrize("body", [
     # the search names a metavariable: its answer depends on the candidate
     {**CONNECT, "has": {"field": "arguments", "has": {"pattern": "$URL"}},
