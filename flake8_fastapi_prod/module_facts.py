@@ -4,8 +4,8 @@ Rules leave a file alone for what it holds somewhere: FAP303 a module that impor
 `pydantic.v1`, FAP505 one that sets `pytestmark`. Written as ``not: {inside: {kind: module,
 stopBy: end, has: ...}}``, ast-grep climbs to the module from every candidate and searches it
 again: on a module of 4,000 `Model.parse_obj(...)` calls, FAP303 took 6.3 s. Such a search
-names no metavariable, so its answer is the same for every node of the file but the module
-itself: a *module fact*.
+names no metavariable (or only ones that are not captured, `$_A`), so its answer is the same
+for every node of the file but the module itself: a *module fact*.
 
 The engine runs such a rule without its module facts first, which can only find more: where
 that finds nothing, the rule has no match and no fact is asked. Otherwise it asks each fact
@@ -42,7 +42,8 @@ def module_facts(body: dict[str, Any], utils: dict[str, Any], constraints: dict[
     found: list[ModuleFact] = []
     for path, node in _conjunct_mappings(body, ("rule",)):
         search = _module_search(node.get("not"))
-        if search is None or metavariables(search, utils):
+        # `$_A` matches any node and is not captured: it cannot tie the search to the candidate
+        if search is None or any(not name.startswith("_") for name in metavariables(search, utils)):
             continue
         if set(node) == {"not"}:  # an `all` item that is the `not` alone
             if len(path) < 3 or path[-2] != "all" or len(_at(body, path[1:-1])) < 2:

@@ -50,6 +50,23 @@ def test_an_all_item_that_is_the_not_alone_is_a_fact():
     assert fact[0] == ("rule", "all", 1) and fact[2] == ()
 
 
+def test_a_search_whose_metavariables_are_not_captured_is_a_fact():
+    # `$_APP` matches any node and binds nothing, so it cannot depend on the candidate
+    search = {"stopBy": "end", "pattern": "$_APP.dependency_overrides.clear()"}
+    (fact,) = facts_of({"kind": "call", "not": {"inside": {"kind": "module", "stopBy": "end", "has": search}},
+                        "has": CONNECT["has"]})
+    assert fact == (("rule", "not"), search, ())
+
+
+def test_fap503_on_a_thousand_tests_that_set_an_override(rulebook):
+    # its search for a fixture that clears the overrides was made from each of them: ~1 s
+    tests = "".join(f"def test_{i}():\n    app.dependency_overrides[get_db] = lambda: {i}\n\n\n" for i in range(1000))
+    source = "import pytest\nfrom main import app, get_db\n\n\n" + tests
+    assert len(check_source(source, [rulebook.rule("FAP503")], tree=ast.parse(source))) == 1000
+    cleared = "@pytest.fixture(autouse=True)\ndef clean():\n    yield\n    app.dependency_overrides.clear()\n\n\n"
+    assert check_source(source + cleared, [rulebook.rule("FAP503")]) == []
+
+
 def test_an_item_naming_a_constrained_metavariable_keeps_its_not_where_the_module_holds_it():
     # ast-grep checks that each constrained metavariable occurs in the rule: the item stays
     body = {"any": [{"kind": "call", "not": MOCKED, "has": {"field": "function", "pattern": "$F"}}, CONNECT]}
@@ -101,8 +118,9 @@ def test_a_fact_is_asked_once_and_only_where_the_rule_has_candidates(monkeypatch
 def test_the_default_rules_that_exempt_a_file_by_a_module_search_have_facts(rulebook):
     facts = {rule.code: rule.module_facts for rule in rulebook.rules if rule.module_facts}
     # FAP303: a file that imports pydantic.v1, one whose classes define their own `from_orm`;
-    # FAP504: a module using anyio's plugin; FAP505: a module-level `pytestmark`
-    assert sorted(facts) == ["FAP303", "FAP504", "FAP505"] and len(facts["FAP303"]) == 2
+    # FAP503: a teardown or autouse fixture that clears `$_A.dependency_overrides` (`$_A` is
+    # not captured); FAP504: a module using anyio's plugin; FAP505: a module-level `pytestmark`
+    assert sorted(facts) == ["FAP303", "FAP503", "FAP504", "FAP505"] and len(facts["FAP303"]) == 2
     # the pydantic.v1 import rules out the whole rule: it is asked before the own `from_orm`
     assert [dead for _, _, dead in facts["FAP303"]] == [(), ("rule", "all", 0, "any", 3)]
 
