@@ -15,8 +15,8 @@ the ``not`` (an item of an ``any``) cannot match, and the rule is searched again
 or has no match at all.
 
 Only where that is sure: the ``not`` is reached from the top of the rule's body through the
-items of ``all`` and ``any`` lists alone, its search names no metavariable (itself or in the
-utils it uses), and the rule's node is never the module itself.
+items of ``all`` and ``any`` lists alone, its search names no captured metavariable (itself
+or in the utils it uses), and the rule's node is never the module itself.
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ ModuleFact = tuple[Path, dict[str, Any], Optional[Path]]
 
 
 def module_facts(body: dict[str, Any], utils: dict[str, Any], constraints: dict[str, Any]) -> tuple[ModuleFact, ...]:
-    """The module facts of a rule whose node is never the module (see the module's docstring)."""
+    """The module facts of a rule (see the module's docstring)."""
     # Imported here: deriving needs what a process whose rulebook comes from the cache never loads.
-    from flake8_fastapi_prod.requirements import metavariables
+    from flake8_fastapi_prod.reach import never_module
+    from flake8_fastapi_prod.requirements import NOT_MATCHERS, metavariables
 
+    if not never_module(body, utils):  # the module is inside nothing: its `not` would hold
+        return ()
     constrained = set(constraints)
     found: list[ModuleFact] = []
     for path, node in _conjunct_mappings(body, ("rule",)):
@@ -49,7 +52,7 @@ def module_facts(body: dict[str, Any], utils: dict[str, Any], constraints: dict[
             if len(path) < 3 or path[-2] != "all" or len(_at(body, path[1:-1])) < 2:
                 continue
             dropped_when_absent = path
-        elif set(node) - {"not", "stopBy", "field"}:
+        elif set(node) - NOT_MATCHERS:  # without its `not`, the mapping still tests something
             dropped_when_absent = (*path, "not")
         else:
             continue
@@ -121,8 +124,7 @@ def _dead_part(body: dict[str, Any], path: Path) -> Path:
     """The part of the rule that cannot match when the mapping at ``path`` cannot: the
     nearest `any` item of two or more above it, or () for the whole rule."""
     for end in range(len(path) - 1, 1, -2):
-        key, index = path[end - 1], path[end]
-        if key == "any" and len(_at(body, path[1:end])) > 1:
+        if path[end - 1] == "any" and len(_at(body, path[1:end])) > 1:
             return path[:end + 1]
     return ()
 

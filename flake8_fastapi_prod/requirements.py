@@ -29,7 +29,7 @@ from flake8_fastapi_prod.shorthand import IMPORTED, RELATIONAL_KEYS, imported_na
 # expression on both sides, so a word of a pattern is a word of any text the pattern matches.
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _METAVARIABLE = re.compile(r"\$+([A-Z_][A-Z0-9_]*)")
-_NOT_MATCHERS = {"not", "stopBy", "field"}  # keys that do not make a rule by themselves
+NOT_MATCHERS = {"not", "stopBy", "field"}  # keys that do not make a rule by themselves
 _PATTERN_WORD = re.compile(r"\$*[A-Za-z_][A-Za-z0-9_]*")  # `$X` and `$$$ARGS` are metavariables
 _PATTERN_METHOD = re.compile(r"\.\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(")  # `.read(` in `$FILE.read()`
 
@@ -95,7 +95,7 @@ def droppable_branches(
         candidates = []
         if isinstance(options, list) and len(options) > 1:
             candidates += [((*where, "any", index), option) for index, option in enumerate(options)]
-        if "not" in node and set(node) - _NOT_MATCHERS:  # without its `not`, a rule must still match something
+        if "not" in node and set(node) - NOT_MATCHERS:  # without its `not`, a rule must still match something
             candidates.append(((*where, "not"), node["not"]))
         for path, branch in candidates:
             needs = requirement(branch, utils)

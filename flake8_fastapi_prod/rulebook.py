@@ -22,7 +22,7 @@ from flake8_fastapi_prod.model import Examples, Rule
 from flake8_fastapi_prod.module_facts import as_if_absent, module_facts
 from flake8_fastapi_prod.screen import screen
 from flake8_fastapi_prod.requirements import droppable_branches, requirement, triggers
-from flake8_fastapi_prod.reach import never_module, reach
+from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.shorthand import collect_imported, in_written_order, referenced_utils
 from flake8_fastapi_prod.yaml_source import expanded_size, load_yaml
 
@@ -145,7 +145,7 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
             schema.check_rule_body(util, report, set(utils), rule.line)
     body, utils = in_written_order(body), {name: in_written_order(util) for name, util in utils.items()}
     needs = requirement(body, utils)
-    facts = module_facts(body, utils, constraints) if never_module(body, utils) else ()
+    facts = module_facts(body, utils, constraints)
     final = rule.replace(
         body=body, utils=utils, constraints=constraints, requirement=needs, triggers=triggers(needs),
         imported_names=tuple(sorted(collect_imported([body, utils, constraints], set()))),

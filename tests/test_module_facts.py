@@ -11,7 +11,6 @@ from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.module_facts import module_facts
-from flake8_fastapi_prod.reach import never_module
 from flake8_fastapi_prod.shorthand import in_written_order
 
 # A call of `connect`, unless the module imports `mocks` anywhere (a file-wide exemption).
@@ -20,8 +19,7 @@ CONNECT = {"kind": "call", "has": {"field": "function", "pattern": "connect"}}
 
 
 def facts_of(body: dict, constraints: dict | None = None) -> tuple:
-    body = in_written_order(body)
-    return module_facts(body, {}, constraints or {}) if never_module(body, {}) else ()
+    return module_facts(in_written_order(body), {}, constraints or {})
 
 
 def rule_of(body: dict) -> Rule:
