@@ -8,7 +8,9 @@ bytes, the settings, the Python version, and this package's and ast-grep-py's co
 rulebook with errors is never stored, so its errors are reported on every run.
 
 The data is written with :mod:`marshal`, which stores plain values only (nothing in it is
-run). A cache that cannot be read or written is ignored: the rulebook is loaded as usual.
+run). A rule's fields that a flake8 run reads only for the files that reach the rule's
+search stay marshalled bytes until then (:meth:`Rule.deferred`). A cache that cannot be read
+or written is ignored: the rulebook is loaded as usual.
 ``FLAKE8_FASTAPI_PROD_CACHE_DIR`` sets the directory; set to an empty value, it turns the
 cache off.
 """
@@ -21,6 +23,7 @@ import os
 import sys
 import tempfile
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
@@ -28,11 +31,11 @@ from flake8_fastapi_prod import __version__
 from flake8_fastapi_prod.model import Examples, Rule, Rulebook
 
 ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
-_FORMAT = 5  # bump when the stored layout changes
+_FORMAT = 6  # bump when the stored layout changes
 # Entries kept: every upgrade, and every other set of team rulebooks or settings, writes one
 # (~300 KB), and an entry whose code or files changed is never read again.
 _KEPT_ENTRIES = 16
-_RULE_FIELDS = [name for name in Rule.FIELDS if name != "examples"]
+_DEFERRED_FIELDS = [name for name in Rule.FIELDS if name not in Rule.PER_FILE_FIELDS and name != "examples"]
 
 
 def cache_dir() -> Optional[Path]:
@@ -151,19 +154,25 @@ def _data_from_rulebook(rulebook: Rulebook) -> dict[str, Any]:
 
 
 def _rule_data(rule: Rule) -> dict[str, Any]:
-    data = {name: _plain(getattr(rule, name)) for name in _RULE_FIELDS}
-    data["examples"] = _plain({name: getattr(rule.examples, name) for name in Examples.FIELDS})
+    data = {name: _plain(getattr(rule, name)) for name in Rule.PER_FILE_FIELDS}
+    deferred = {name: _plain(getattr(rule, name)) for name in _DEFERRED_FIELDS}
+    deferred["examples"] = _plain({name: getattr(rule.examples, name) for name in Examples.FIELDS})
+    data["deferred"] = marshal.dumps(deferred)
     return data
 
 
 def _rulebook_from_data(data: dict[str, Any]) -> Rulebook:
-    rules = []
-    for fields in data["rules"]:
-        examples = fields.pop("examples")
-        rules.append(Rule(**fields, examples=Examples(
-            invalid=examples["invalid"], valid=examples["valid"], fixes=[tuple(pair) for pair in examples["fixes"]],
-        )))
+    rules = [Rule.deferred(fields, partial(_deferred_fields, fields.pop("deferred"))) for fields in data["rules"]]
     return Rulebook(rules=rules, files=data["files"], settings=data["settings"], turned_off=data["turned_off"])
+
+
+def _deferred_fields(stored: bytes) -> dict[str, Any]:
+    fields = marshal.loads(stored)
+    examples = fields["examples"]
+    fields["examples"] = Examples(
+        invalid=examples["invalid"], valid=examples["valid"], fixes=[tuple(pair) for pair in examples["fixes"]],
+    )
+    return fields
 
 
 def _plain(value: Any) -> Any:

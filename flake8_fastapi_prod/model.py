@@ -7,7 +7,7 @@ the cache never loads the YAML reader and the validation.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar, Optional, TypeVar
+from typing import Any, Callable, ClassVar, Optional, TypeVar
 
 from flake8_fastapi_prod.branches import Branch, used_utils, without
 from flake8_fastapi_prod.imports import Spell
@@ -125,6 +125,33 @@ class Rule(_Record):
         self.module_facts = module_facts
         self._configs: dict[tuple, tuple] = {}  # a cache, not data
         self.screen_tally = Tally()  # how its screen fares
+
+    # What the engine may read of a rule before a file gets as far as the rule's search. The
+    # rest (the ast-grep rule itself, its branches, screen and module facts, its examples and
+    # note) is read only there, or by the command line: see :meth:`deferred`.
+    PER_FILE_FIELDS: ClassVar[tuple[str, ...]] = (
+        "code", "name", "message", "enabled", "requirement", "triggers", "imported_names", "reach",
+    )
+
+    @classmethod
+    def deferred(cls, per_file: dict[str, Any], rest: Callable[[], dict[str, Any]]) -> Rule:
+        """A rule with the :data:`PER_FILE_FIELDS` given, whose other fields ``rest()`` makes
+        when one is first read. A flake8 process whose rulebook comes from the cache builds
+        the objects of the rules its files need, not those of all the rules: fewer objects
+        to load, for the collector to walk during the run and to free at exit."""
+        rule = cls.__new__(cls)
+        rule.__dict__.update(per_file)
+        rule._rest = rest
+        rule._configs = {}
+        rule.screen_tally = Tally()
+        return rule
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for an attribute not set: a deferred field, the first time it is read.
+        if name in self.FIELDS and "_rest" in self.__dict__:
+            self.__dict__.update(self.__dict__.pop("_rest")())
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def family(self) -> str:

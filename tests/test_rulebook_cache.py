@@ -86,6 +86,26 @@ def test_rules_compare_by_their_data_and_copies_start_with_empty_caches(team):
         rule.replace(_configs={})
 
 
+def test_a_cached_rule_builds_its_search_only_when_a_file_reaches_it(cache_dir, team):
+    settings: dict[str, str] = {}
+    loaded = load_effective_rulebook([team], settings)
+    cache.store(paths_of(team), settings, loaded)
+    again = cache.load(paths_of(team), settings)
+
+    def built() -> list[str]:  # the rules whose ast-grep rule is an object by now
+        return [rule.code for rule in again.rules if "body" in vars(rule)]
+
+    assert built() == [] and [r.code for r in again.rules] == [r.code for r in loaded.rules]
+    assert check_source("import os\n\nprint(os.sep)\n", again.rules) == []  # no rule's search reached
+    assert built() == []
+    blocking = "import time\n\n\nasync def f():\n    time.sleep(1)\n"
+    assert check_source(blocking, again.rules) == check_source(blocking, loaded.rules) != []
+    assert "FAP202" in built() and len(built()) < len(again.rules) // 2
+    rule = again.rule("FAP202")
+    assert rule == loaded.rule("FAP202") and rule.examples == loaded.rule("FAP202").examples
+    with pytest.raises(AttributeError, match="no attribute 'bodyy'"):
+        rule.bodyy  # noqa: B018  # a misspelt field is an error, not a field built
+
 def test_the_cache_keeps_the_entries_written_last(cache_dir, team, monkeypatch):
     monkeypatch.setattr(cache, "_KEPT_ENTRIES", 3)
     loaded = load_effective_rulebook([team], {})
