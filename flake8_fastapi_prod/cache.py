@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from flake8_fastapi_prod import __version__
-from flake8_fastapi_prod.model import Examples, Rule, Rulebook
+from flake8_fastapi_prod.model import DEFERRED_FIELDS, Examples, Rule, Rulebook
 
 ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
 _FORMAT = 6  # bump when the stored layout changes
 # Entries kept: every upgrade, and every other set of team rulebooks or settings, writes one
 # (~300 KB), and an entry whose code or files changed is never read again.
 _KEPT_ENTRIES = 16
-_DEFERRED_FIELDS = [name for name in Rule.FIELDS if name not in Rule.PER_FILE_FIELDS and name != "examples"]
 
 
 def cache_dir() -> Optional[Path]:
@@ -155,7 +154,7 @@ def _data_from_rulebook(rulebook: Rulebook) -> dict[str, Any]:
 
 def _rule_data(rule: Rule) -> dict[str, Any]:
     data = {name: _plain(getattr(rule, name)) for name in Rule.PER_FILE_FIELDS}
-    deferred = {name: _plain(getattr(rule, name)) for name in _DEFERRED_FIELDS}
+    deferred = {name: _plain(getattr(rule, name)) for name in DEFERRED_FIELDS if name != "examples"}
     deferred["examples"] = _plain({name: getattr(rule.examples, name) for name in Examples.FIELDS})
     data["deferred"] = marshal.dumps(deferred)
     return data

@@ -201,17 +201,19 @@ class _Deferred:
         rest = rule._rest
         if rest is None:  # a rule made by Rule() has every field
             raise AttributeError(f"'Rule' object has no attribute {self.name!r}")
+        fields = rest()
         rule._rest = None
         # Set one by one, never through `rule.__dict__`: once an object's __dict__ is asked
         # for, CPython 3.11 reads each of its attributes ~3 times slower.
-        for name, value in rest().items():
+        for name, value in fields.items():
             setattr(rule, name, value)
         return getattr(rule, self.name)
 
 
-for _name in Rule.FIELDS:
-    if _name not in Rule.PER_FILE_FIELDS:
-        setattr(Rule, _name, _Deferred(_name))
+# The fields that Rule.deferred leaves to `rest()`.
+DEFERRED_FIELDS = tuple(name for name in Rule.FIELDS if name not in Rule.PER_FILE_FIELDS)
+for _name in DEFERRED_FIELDS:
+    setattr(Rule, _name, _Deferred(_name))
 
 
 class Rulebook(_Record):

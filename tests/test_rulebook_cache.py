@@ -106,6 +106,7 @@ def test_a_cached_rule_builds_its_search_only_when_a_file_reaches_it(cache_dir, 
     with pytest.raises(AttributeError, match="no attribute 'bodyy'"):
         rule.bodyy  # noqa: B018  # a misspelt field is an error, not a field built
 
+
 def test_the_cache_keeps_the_entries_written_last(cache_dir, team, monkeypatch):
     monkeypatch.setattr(cache, "_KEPT_ENTRIES", 3)
     loaded = load_effective_rulebook([team], {})
