@@ -23,6 +23,7 @@ in the number of runs.
 from __future__ import annotations
 
 import ast
+import weakref
 from bisect import bisect_right
 from itertools import accumulate
 from typing import AbstractSet, Callable, Iterable, NamedTuple, Optional
@@ -187,7 +188,11 @@ class _RunTests:
         self.spellable = spellable
         self._import_time_runs = import_time_runs  # made when a rule first needs them
         self._import_time: Optional[_RunTests] = None
-        self._whole_file = self  # the tests on every line of the file (see IMPORT_TIME)
+        # The tests on every line of the file (see IMPORT_TIME); None: these. Never a strong
+        # reference back: a cycle would keep these tests, the file's imports and Python's
+        # tree of the file alive until the collector's next pass (4,000 objects a pass over
+        # docs_src), and start more of its passes.
+        self._whole_file: Optional[_RunTests] = None
         self._spellings: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._whole: dict[Requirement, frozenset[int]] = {}  # on every run: contexts repeat across rules
         self._with_word: dict[tuple[str, bool], frozenset[int]] = {}  # the runs holding a text, once asked of all
@@ -212,10 +217,10 @@ class _RunTests:
                 return self._holding(value, where)
             if self._import_time is None:
                 self._import_time = _RunTests(self._import_time_runs(), self.words, self.texts, self.spellable)
-                self._import_time._whole_file = self
+                self._import_time._whole_file = weakref.proxy(self)
             return self._import_time.holding(value, where)
         if kind == SOMEWHERE:  # a module-wide search looks at every line, functions included
-            whole = self._whole_file
+            whole = self._whole_file or self
             return where if whole.holding(value, frozenset(range(len(whole.runs)))) else frozenset()
         if kind == "all":
             for part in sorted(value, key=_rarity):
