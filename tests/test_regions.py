@@ -4,6 +4,7 @@ some rule can match in or needs, the others blanked, with every finding unchange
 from __future__ import annotations
 
 import ast
+import gc
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from flake8_fastapi_prod import engine
 from flake8_fastapi_prod.engine import check_source
 from flake8_fastapi_prod.imports import read_source_imports
 from flake8_fastapi_prod.model import Rule
+from flake8_fastapi_prod.plugin import loaded_rulebook
 from flake8_fastapi_prod.prefilter import words_of
 from flake8_fastapi_prod.reach import reach
 from flake8_fastapi_prod.regions import _has_word, _RunTests, regions
@@ -324,10 +326,6 @@ def test_telling_regions_apart_leaves_no_garbage_for_the_collector():
     """The tests on a file's runs refer to each other without a cycle: a cycle would keep
     them, the file's imports and Python's tree of the file alive until the collector's next
     pass, and start more of its passes (4,000 objects a pass over docs_src)."""
-    import gc
-
-    from flake8_fastapi_prod.plugin import loaded_rulebook
-
     source = (
         "from fastapi import FastAPI\nfrom sqlalchemy import create_engine\nimport time\n\n"
         "engine = create_engine(URL)\napp = FastAPI()\n\n\n@app.get('/')\nasync def read():\n"
