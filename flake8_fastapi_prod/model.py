@@ -123,8 +123,7 @@ class Rule(_Record):
         self.branches = branches
         self.screen = screen
         self.module_facts = module_facts
-        self._configs: dict[tuple, tuple] = {}  # a cache, not data
-        self.screen_tally = Tally()  # how its screen fares
+        self._start_caches()
 
     # What the engine may read of a rule before a file gets as far as the rule's search. The
     # rest (the ast-grep rule itself, its branches, screen and module facts, its examples and
@@ -145,9 +144,13 @@ class Rule(_Record):
         for name, value in per_file.items():
             setattr(rule, name, value)
         rule._rest = rest
-        rule._configs = {}
-        rule.screen_tally = Tally()
+        rule._start_caches()
         return rule
+
+    def _start_caches(self) -> None:
+        """What the engine keeps on a rule as it runs: not data, and empty in every new rule."""
+        self._configs: dict[tuple, tuple] = {}
+        self.screen_tally = Tally()  # how its screen fares
 
     @property
     def family(self) -> str:
