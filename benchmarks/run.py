@@ -10,6 +10,8 @@ ratios (no verdicts):
     `flake8 -`, as an editor runs it on save; on docs_src, the same split in three: the
     plugin loaded but its checks skipped (start-up), its checks run but their findings
     dropped (start-up and checks), and everything (flake8's handling of the findings too);
+    and the floor: only the files where the plugin reports something checked, the rest
+    skipped unread (what the true findings cost at the least, start-up included);
   - inside one flake8 process, the time of the plugin's checks / the rest of flake8 (the
     with/without ratio less start-up, measured where machine noise cannot skew it);
   - the engine alone / `ast-grep scan -j 1` with the exported rules, on the same files
@@ -49,7 +51,9 @@ PYTHON = sys.executable
 
 # The same flake8, with or without this plugin: one wrapper, so both pay the same start-up.
 # instructions.py also runs the plugin loaded with its checks skipped ("no-op"), and with
-# its findings dropped ("unreported"), to split what the plugin adds.
+# its findings dropped ("unreported"), to split what the plugin adds. "findings-only" checks
+# only the files listed in $FAP_BENCH_FINDINGS (those where the plugin reports something)
+# and skips the rest unread: what reporting the true findings costs at the least.
 FLAKE8 = """
 import sys
 from flake8.plugins import finder
@@ -62,6 +66,13 @@ elif which in ("no-op", "unreported"):
     from flake8_fastapi_prod.plugin import FastAPIProdChecker
     checks = FastAPIProdChecker.run
     FastAPIProdChecker.run = (lambda self: iter(())) if which == "no-op" else (lambda self: iter(list(checks(self))[:0]))
+elif which == "findings-only":
+    import os
+    from flake8_fastapi_prod.plugin import FastAPIProdChecker
+    checks = FastAPIProdChecker.run
+    with open(os.environ["FAP_BENCH_FINDINGS"], encoding="utf-8") as listed:
+        holding = {os.path.abspath(line) for line in listed.read().splitlines()}
+    FastAPIProdChecker.run = lambda self: checks(self) if os.path.abspath(self.filename) in holding else iter(())
 sys.exit(main())
 """
 
@@ -138,6 +149,18 @@ def interleaved(pairs: dict[str, tuple], runs: int) -> dict[str, dict[str, list]
                 samples[name][side + "_mem"].append(memory)
         print(f"  run {run + 1}/{runs} done", file=sys.stderr)
     return samples
+
+
+def files_with_findings(targets: list[str], listing: Path) -> Path:
+    """Write to ``listing`` the files in which flake8 reports the plugin's findings (its
+    default rules), one path a line, and return it."""
+    out = subprocess.run([PYTHON, "-m", "flake8", "--isolated", "--format", "%(code)s %(path)s", *targets],
+                         capture_output=True, text=True)
+    if out.returncode not in (0, 1):
+        raise SystemExit(f"flake8 failed on {' '.join(targets)}:\n{out.stderr}")
+    paths = {line.split(" ", 1)[1] for line in out.stdout.splitlines() if line.startswith("FAP")}
+    listing.write_text("".join(f"{os.path.abspath(path)}\n" for path in sorted(paths)), encoding="utf-8")
+    return listing
 
 
 def engine_seconds(path: Path, repeat: int) -> dict:
@@ -234,6 +257,9 @@ def main() -> None:
                 flake8("no-op", 1, targets), flake8("without", 1, targets))
             pairs["  split: checks run, findings dropped / without, --jobs 1"] = (
                 flake8("unreported", 1, targets), flake8("without", 1, targets))
+            os.environ["FAP_BENCH_FINDINGS"] = str(files_with_findings(targets, work / "findings.txt"))
+            pairs["  floor: only the files with findings checked / without"] = (
+                flake8("findings-only", 1, targets), flake8("without", 1, targets))
         if ast_grep and label == "docs_src":  # the exported relational rules take minutes on the rest
             pairs[f"engine alone / ast-grep scan -j 1, {label}"] = (
                 [PYTHON, str(HERE / "engine_only.py"), *targets],
