@@ -23,7 +23,9 @@ Two more variants split what the plugin adds:
   of calling a plugin on each file;
 - **unreported**: the checks run but their findings dropped. With the plugin, flake8 also
   handles the findings: on the first finding in a file that has no other, it tokenizes the
-  whole file again to map its `# noqa` comments; ``with - unreported`` is that cost.
+  whole file again to map its `# noqa` comments; ``with - unreported`` is that cost;
+- **findings-only**: only the files where the plugin reports something checked, the rest
+  skipped unread: the least that reporting the true findings can cost.
 
 Prints a table; run.py --instructions runs it on docs_src after its own rows.
 """
@@ -39,7 +41,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import FLAKE8, HERE, PYTHON, compile_plugin, corpus, real_code_file, real_code_modules  # noqa: E402  (runs from anywhere)
+from run import FLAKE8, HERE, PYTHON, compile_plugin, corpus, files_with_findings, real_code_file, real_code_modules  # noqa: E402  (runs from anywhere)
 
 
 def counting(which: str, targets: list[str], jobs: int = 1) -> Counting:
@@ -152,7 +154,9 @@ def main() -> None:
         empty = Path(scratch) / "empty.py"
         empty.write_text("")
         subprocess.run([PYTHON, "-c", FLAKE8, "with", "--isolated", str(empty)], check=False, capture_output=True)
-    counts = measure(["with", "without", "no-op", "unreported"], targets)
+        # The floor: only the files where the plugin reports something checked (run.py's row)
+        os.environ["FAP_BENCH_FINDINGS"] = str(files_with_findings(targets, Path(scratch) / "findings.txt"))
+        counts = measure(["with", "without", "no-op", "unreported", "findings-only"], targets)
     forked = measure(["with", "without"], targets, jobs=2)
     counts.update({f"{which}, --jobs 2": count for which, count in forked.items()})
     title = "flake8, instructions (valgrind), " + ", ".join(Path(target).name for target in targets)
@@ -166,6 +170,7 @@ def main() -> None:
         "start-up, and flake8 calling it on each file (no-op - without)": counts["no-op"] - base,
         "its checks (unreported - no-op)": counts["unreported"] - counts["no-op"],
         "flake8 handling its findings (with - unreported)": counts["with"] - counts["unreported"],
+        "only the files with findings checked (findings-only - without)": counts["findings-only"] - base,
     }
     for label, added in parts.items():
         print(f"  {label:<64} {added / base:7.3f}")
