@@ -41,7 +41,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import FLAKE8, HERE, PYTHON, compile_plugin, corpus, files_with_findings, real_code_file, real_code_modules  # noqa: E402  (runs from anywhere)
+from run import (  # noqa: E402  (runs from anywhere)
+    FLAKE8, HERE, PYTHON, compile_plugin, corpus, files_with_findings, real_code_file, real_code_modules,
+)
 
 
 def counting(which: str, targets: list[str], jobs: int = 1) -> Counting:
