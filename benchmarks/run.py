@@ -236,7 +236,8 @@ def main() -> None:
     code = corpus()
     docs_src = code["fastapi"] / "docs_src"
     everything = [str(docs_src), *(str(p) for name, p in code.items() if name != "fastapi")]
-    work = Path(tempfile.mkdtemp(prefix="fap-bench-"))
+    scratch = tempfile.TemporaryDirectory(prefix="fap-bench-")  # the generated files; removed at exit
+    work = Path(scratch.name)
     compile_plugin()
     ast_grep = shutil.which("ast-grep", path=str(Path(PYTHON).parent)) or shutil.which("ast-grep")
     subprocess.run([PYTHON, "-m", "flake8_fastapi_prod", "export-ast-grep", str(work / "sg")], check=True,

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 
 import atheris
-from _runner import run  # fuzz/ is on sys.path when a target runs as a script
+from _runner import run, scratch_folder  # fuzz/ is on sys.path when a target runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +39,7 @@ with atheris.instrument_imports(include=["flake8_fastapi_prod", "yaml"]):
     from flake8_fastapi_prod.errors import RulebookError
     from flake8_fastapi_prod.yaml_source import load_yaml
 
-WORK = Path(tempfile.mkdtemp(prefix="fuzz-rulebook-"))
+WORK = scratch_folder("fuzz-rulebook")
 BASE = WORK / "base.yaml"
 PATH = WORK / "book.yaml"
 # The C loader and dumper for this set-up: PyYAML's Python code is instrumented, hence slow.
@@ -121,7 +120,7 @@ def seed_corpus(directory: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    run(argv, "rulebook", seed_corpus, TestOneInput)
+    run(argv, "rulebook", seed_corpus, TestOneInput, WORK)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import ast
 import sys
-import tempfile
 from pathlib import Path
 
 import atheris
-from _runner import run  # fuzz/ is on sys.path when a target runs as a script
+from _runner import run, scratch_folder  # fuzz/ is on sys.path when a target runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +35,7 @@ from flake8.style_guide import Decision, DecisionEngine  # noqa: E402
 _, OPTIONS = parse_args(["--isolated"])
 DECIDER = DecisionEngine(OPTIONS)
 RULES = loaded_rulebook().rules  # every rule, the off-by-default ones too
-WORK = Path(tempfile.mkdtemp(prefix="fuzz-source-"))
+WORK = scratch_folder("fuzz-source")
 PATH = WORK / "input.py"
 
 
@@ -89,7 +88,7 @@ def seed_corpus(directory: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    run(argv, "source", seed_corpus, TestOneInput)
+    run(argv, "source", seed_corpus, TestOneInput, WORK)
 
 
 if __name__ == "__main__":

@@ -454,15 +454,18 @@ def test_fuzz_targets_run_clean(tmp_path):
     for target in ("fuzz_source", "fuzz_rulebook"):
         work = tmp_path / target
         (work / "corpus").mkdir(parents=True)  # an empty corpus is seeded by the target
+        (work / "tmp").mkdir()  # the target's temporary files, which it must remove when done
         runs[target] = (work, subprocess.Popen(
             [sys.executable, str(fuzz / f"{target}.py"), f"-max_total_time={FUZZ_SECONDS}", "-seed=1", "-timeout=30",
              "-rss_limit_mb=4096", f"-artifact_prefix={work}/", str(work / "corpus")],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "TMPDIR": str(work / "tmp")},
         ))
     for target, (work, process) in runs.items():
         output, _ = process.communicate(timeout=FUZZ_SECONDS + 120)
-        artifacts = sorted(p.name for p in work.iterdir() if p.name != "corpus")
+        artifacts = sorted(p.name for p in work.iterdir() if p.name not in ("corpus", "tmp"))
         assert process.returncode == 0 and not artifacts, f"{target} crashed ({artifacts}):\n{output[-4000:]}"
+        assert not any((work / "tmp").iterdir()), f"{target} left temporary files: {list((work / 'tmp').iterdir())}"
         done = re.search(r"Done (\d+) runs in (\d+) second", output)
         assert done and int(done[1]) > 0, output[-2000:]
         print(f"{target}: {done[1]} executions in {done[2]} s")
