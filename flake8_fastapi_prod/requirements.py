@@ -46,7 +46,7 @@ KIND_KEYWORDS = {
 
 def requirement(
     rule: Any, utils: dict[str, Any], _seen: frozenset[str] = frozenset(), in_code: bool = False,
-    within: bool = False,
+    within: bool = False, _memo: Optional[dict[tuple, Requirement]] = None,
 ) -> Requirement:
     """What must hold in a file for ``rule`` to match anything there (conservatively).
 
@@ -56,9 +56,13 @@ def requirement(
     and siblings (``inside``, ``precedes``, ``follows``)."""
     if not isinstance(rule, dict):
         return True
+    # Each util's requirement is derived once per set of utils above it: utils that use
+    # each other several times (FAP402's safe values) otherwise cost time exponential in
+    # their number (six such utils took 40 s to load).
+    memo: dict[tuple, Requirement] = {} if _memo is None else _memo
     parts = own_requirements(rule, in_code)
     conjuncts = rule["all"] if isinstance(rule.get("all"), list) else []
-    derive = lambda related: requirement(related, utils, _seen, in_code, within)  # noqa: E731
+    derive = lambda related: requirement(related, utils, _seen, in_code, within, memo)  # noqa: E731
     for key in RELATIONAL_KEYS:  # the related node must exist somewhere in the file
         if within and key != "has":
             continue
@@ -67,7 +71,7 @@ def requirement(
     # of a call's function counts as it does in the rule's own `has`.
     of_this_node = lambda sub: has_requirement(rule, sub["has"], derive) if _only_has(sub) else derive(sub)  # noqa: E731
     parts += map(of_this_node, conjuncts)
-    args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True, within))
+    args = arguments_requirement(rule, derive, lambda related: requirement(related, utils, _seen, True, within, memo))
     if args is not None:
         parts.append(args)
     if isinstance(rule.get("any"), list):
@@ -76,7 +80,13 @@ def requirement(
     if isinstance(name, str) and name in utils:
         # A utility that refers to itself can only match through a branch that does not
         # (trees are finite), so the recursive reference itself adds no way to match.
-        parts.append(False if name in _seen else requirement(utils[name], utils, _seen | {name}, in_code, within))
+        if name in _seen:
+            parts.append(False)
+        else:
+            key = (name, _seen, in_code, within)
+            if key not in memo:
+                memo[key] = requirement(utils[name], utils, _seen | {name}, in_code, within, memo)
+            parts.append(memo[key])
     return all_of(parts)
 
 
@@ -90,6 +100,7 @@ def droppable_branches(
     the constraints' metavariables occur in the rule."""
     constrained = set(constraints)
     found = []
+    memo: dict[tuple, Requirement] = {}  # the utils' requirements, shared by every branch
     for where, node in rule_mappings(body, utils):
         options = node.get("any")
         candidates = []
@@ -98,7 +109,7 @@ def droppable_branches(
         if "not" in node and set(node) - NOT_MATCHERS:  # without its `not`, a rule must still match something
             candidates.append(((*where, "not"), node["not"]))
         for path, branch in candidates:
-            needs = requirement(branch, utils)
+            needs = requirement(branch, utils, _memo=memo)
             if needs is not True and not constrained.intersection(metavariables(branch, utils)):
                 found.append((path, needs))
     return tuple(found)

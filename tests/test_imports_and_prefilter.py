@@ -652,3 +652,37 @@ def test_the_trigger_index_is_built_once_for_the_same_rules(rulebook, monkeypatc
     rules.pop()
     check_source("import time\n", rules)
     assert len(built) == 2 and len(built[-1]) == len(rulebook.rules) - 1
+
+
+def test_utils_that_use_each_other_are_derived_once_per_context(tmp_path, monkeypatch):
+    """Six utils, each using all six: the prefilter's derivation once followed every path
+    through them (tens of millions of steps, 40 s to load the rulebook). Each util's
+    requirement is now derived once per set of utils above it, and shared by the rule's
+    branches: the steps are counted, not timed. The requirement found is the same: the
+    rule can match only where its own word, `execute`, occurs."""
+    import flake8_fastapi_prod.requirements as requirements
+    from flake8_fastapi_prod.effective import load_rulebooks
+
+    names = [f"value{index}" for index in range(6)]
+    utils = {
+        name: {"any": [*({"kind": "call", "has": {"field": "arguments", "has": {"matches": other}}} for other in names),
+                       {"kind": "parenthesized_expression", "has": {"matches": name}}, {"kind": "integer"}]}
+        for name in names
+    }
+    rule = {"kind": "call", "has": {"field": "function", "pattern": "execute"},
+            "not": {"has": {"field": "arguments", "has": {"matches": names[0]}}}}
+    book = tmp_path / "team.yaml"
+    book.write_text(repr({"rules": [{"code": "FAP901", "name": "deep", "message": "deep", "rule": rule,
+                                     "utils": utils}]}).replace("'", '"'))  # JSON is YAML
+    steps = 0
+    derive = requirements.requirement
+
+    def counted(*args, **kwargs):
+        nonlocal steps
+        steps += 1
+        return derive(*args, **kwargs)
+
+    monkeypatch.setattr(requirements, "requirement", counted)
+    (loaded,) = load_rulebooks([book]).rules
+    assert steps < 100_000  # 29,887 here; 74.5 million before
+    assert loaded.triggers == (frozenset({"execute"}),)
