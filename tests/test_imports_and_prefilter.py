@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import re
 from pathlib import Path
 
@@ -672,8 +673,8 @@ def test_utils_that_use_each_other_are_derived_once_per_context(tmp_path, monkey
     rule = {"kind": "call", "has": {"field": "function", "pattern": "execute"},
             "not": {"has": {"field": "arguments", "has": {"matches": names[0]}}}}
     book = tmp_path / "team.yaml"
-    book.write_text(repr({"rules": [{"code": "FAP901", "name": "deep", "message": "deep", "rule": rule,
-                                     "utils": utils}]}).replace("'", '"'))  # JSON is YAML
+    book.write_text(json.dumps({"rules": [{"code": "FAP901", "name": "deep", "message": "deep", "rule": rule,
+                                           "utils": utils}]}))  # JSON is YAML
     steps = 0
     derive = requirements.requirement
 
