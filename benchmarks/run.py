@@ -11,7 +11,8 @@ ratios (no verdicts):
     plugin loaded but its checks skipped (start-up), its checks run but their findings
     dropped (start-up and checks), and everything (flake8's handling of the findings too);
     and the floor: only the files where the plugin reports something checked, the rest
-    skipped unread (what the true findings cost at the least, start-up included);
+    skipped unread (what the true findings cost at the least, start-up included), and the
+    floor with the words of the rest read (the least a prefilter on words adds to it);
   - inside one flake8 process, the time of the plugin's checks / the rest of flake8 (the
     with/without ratio less start-up, measured where machine noise cannot skew it);
   - the engine alone / `ast-grep scan -j 1` with the exported rules, on the same files
@@ -54,6 +55,8 @@ PYTHON = sys.executable
 # its findings dropped ("unreported"), to split what the plugin adds. "findings-only" checks
 # only the files listed in $FAP_BENCH_FINDINGS (those where the plugin reports something)
 # and skips the rest unread: what reporting the true findings costs at the least.
+# "findings-and-words" reads the words of the rest too (and nothing else): the least a
+# prefilter that looks at every file's words can cost.
 FLAKE8 = """
 import sys
 from flake8.plugins import finder
@@ -66,13 +69,20 @@ elif which in ("no-op", "unreported"):
     from flake8_fastapi_prod.plugin import FastAPIProdChecker
     checks = FastAPIProdChecker.run
     FastAPIProdChecker.run = (lambda self: iter(())) if which == "no-op" else (lambda self: iter(list(checks(self))[:0]))
-elif which == "findings-only":
+elif which in ("findings-only", "findings-and-words"):
     import os
     from flake8_fastapi_prod.plugin import FastAPIProdChecker
+    from flake8_fastapi_prod.prefilter import words_of
     checks = FastAPIProdChecker.run
     with open(os.environ["FAP_BENCH_FINDINGS"], encoding="utf-8") as listed:
         holding = {os.path.abspath(line) for line in listed.read().splitlines()}
-    FastAPIProdChecker.run = lambda self: checks(self) if os.path.abspath(self.filename) in holding else iter(())
+    def run(self, read_words=which == "findings-and-words"):
+        if os.path.abspath(self.filename) in holding:
+            return checks(self)
+        if read_words:
+            words_of("".join(self.lines))
+        return iter(())
+    FastAPIProdChecker.run = run
 sys.exit(main())
 """
 
@@ -261,6 +271,8 @@ def main() -> None:
             os.environ["FAP_BENCH_FINDINGS"] = str(files_with_findings(targets, work / "findings.txt"))
             pairs["  floor: only the files with findings checked / without"] = (
                 flake8("findings-only", 1, targets), flake8("without", 1, targets))
+            pairs["  floor, and the words of the other files read / without"] = (
+                flake8("findings-and-words", 1, targets), flake8("without", 1, targets))
         if ast_grep and label == "docs_src":  # the exported relational rules take minutes on the rest
             pairs[f"engine alone / ast-grep scan -j 1, {label}"] = (
                 [PYTHON, str(HERE / "engine_only.py"), *targets],
