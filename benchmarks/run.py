@@ -76,7 +76,8 @@ elif which in ("findings-only", "findings-and-words"):
     checks = FastAPIProdChecker.run
     with open(os.environ["FAP_BENCH_FINDINGS"], encoding="utf-8") as listed:
         holding = {os.path.abspath(line) for line in listed.read().splitlines()}
-    def run(self, read_words=which == "findings-and-words"):
+    read_words = which == "findings-and-words"
+    def run(self):
         if os.path.abspath(self.filename) in holding:
             return checks(self)
         if read_words:
