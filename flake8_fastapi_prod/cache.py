@@ -31,7 +31,7 @@ from flake8_fastapi_prod import __version__
 from flake8_fastapi_prod.model import DEFERRED_FIELDS, Examples, Rule, Rulebook
 
 ENVIRONMENT_VARIABLE = "FLAKE8_FASTAPI_PROD_CACHE_DIR"
-_FORMAT = 6  # bump when the stored layout changes
+_FORMAT = 7  # bump when the stored layout changes
 # Entries kept: every upgrade, and every other set of team rulebooks or settings, writes one
 # (~300 KB), and an entry whose code or files changed is never read again.
 _KEPT_ENTRIES = 16

@@ -148,7 +148,7 @@ def _fix(args: argparse.Namespace) -> int:
     changed = remaining = 0
     for path in _python_files(args.paths):
         original = path.read_text(encoding="utf-8")
-        result = fix_source(original, rules)
+        result = fix_source(original, rules, str(path))
         for finding in result.unfixable:
             remaining += 1
             print(f"{path}:{finding.line}:{finding.column + 1}: {finding.text} (not fixed)")
@@ -181,7 +181,7 @@ def _profile(args: argparse.Namespace) -> int:
         except (OSError, UnicodeDecodeError):
             continue
         files, lines = files + 1, lines + source.count("\n")
-        check_source(source, rules, timings)
+        check_source(source, rules, timings, path=str(path))
     total = time.perf_counter() - started
     print(f"{files} files, {lines} lines, {total * 1000:.0f} ms in all (reading the files included)")
     print(f"{'rule':<8} {'ms':>9} {'share':>6}")

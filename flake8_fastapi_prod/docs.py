@@ -56,7 +56,12 @@ def rule_markdown(rule: Rule, heading: str = "##", with_anchor: bool = False) ->
         parts += ["```python", before.rstrip(), "```", "", "into", "", "```python", after.rstrip(), "```", ""]
     if rule.settings or rule.disabled_when:
         parts += [f"{heading}# Settings", ""]
-        parts += [f"- `{name}` (default: `{value!r}`)" for name, value in rule.settings.items()]
+        parts += [
+            f"- `{name}` (default: `{value!r}`"
+            + (f"; where no team sets it, the file's pytest configuration gives it: `{name}`, "
+               f"or `--{name.replace('_', '-')}` in `addopts`)" if name in rule.pytest_settings else ")")
+            for name, value in rule.settings.items()
+        ]
         parts += [f"- off when `{name}` is `{value}`" for name, value in rule.disabled_when.items()]
         parts.append("")
     return "\n".join(parts)

@@ -81,7 +81,9 @@ def load_rulebooks(
             _check_declared(name, declared, problems, rule.source, rule.line, code)
             rule_values[name] = _coerce_or_report(name, value, declared.get(name), problems, rule.source, rule.line)
         before = len(problems)
-        final = finalize_rule(rule, rule_values, report)
+        # A setting no team set may come from each file's pytest configuration instead.
+        by_file = frozenset(rule.pytest_settings) - set(values) - set(rule_settings.get(code, {}))
+        final = finalize_rule(rule, rule_values, report, by_file)
         if final is None:
             if len(problems) == before:
                 turned_off.append(code)

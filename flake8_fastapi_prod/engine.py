@@ -23,7 +23,9 @@ from flake8_fastapi_prod.imports import Imports, Spell, python_tree, read_import
 from flake8_fastapi_prod.module_facts import as_if_absent, askable, decide
 from flake8_fastapi_prod.model import Rule
 from flake8_fastapi_prod.prefilter import Requirement, SourceFacts, TriggerIndex, beyond_triggers, holds
+from flake8_fastapi_prod.pytest_config import pytest_option
 from flake8_fastapi_prod.regions import regions
+from flake8_fastapi_prod.settings import is_disabled_by
 
 if TYPE_CHECKING:
     from ast_grep_py import SgNode
@@ -46,13 +48,17 @@ class Finding(NamedTuple):  # a named tuple: created for every finding, and its 
 
 def check_source(
     source: str, rules: Sequence[Rule], timings: dict[str, float] | None = None, tree: ast.AST | None = None,
+    path: str | None = None,
 ) -> list[Finding]:
     """Every finding of ``rules`` in ``source``, sorted; an engine failure becomes one FAP001.
 
     ``tree`` is the source's Python syntax tree when the caller has one (flake8 does); it is
     read for the file's imports. With ``timings``, each rule's time (its prefilter included)
     is added to ``timings[code]`` and reading the file (its words, imports and tree-sitter
-    parse) to ``timings["parse"]``: what ``flake8-fastapi-prod profile`` shows.
+    parse) to ``timings["parse"]``: what ``flake8-fastapi-prod profile`` shows. ``path`` is
+    where the source is from (``stdin`` for flake8's standard input): a rule turned off by a
+    setting of the project's pytest configuration is turned off by the one that applies
+    there; without a path, such a rule keeps its setting's default.
     """
     if not source or source.isspace():  # (`strip()` would copy the whole text)
         return []
@@ -62,6 +68,8 @@ def check_source(
         _add_time(timings, PARSE, started)
     # Judged from the words alone: most files need few rules, some none.
     candidates = _passing(_trigger_index(rules).passing(facts.words), facts, timings)
+    if path is not None and any(rule.pytest_off for rule, _ in candidates):  # test modules, mostly
+        candidates = [(rule, rest) for rule, rest in candidates if not _off_by_pytest(rule, path)]
     if not candidates:
         return []
     imports = None
@@ -134,6 +142,11 @@ def check_source(
         codes = ", ".join(code for code, _ in failures)
         findings.add(_internal_error(f"rule{'s' if len(failures) > 1 else ''} {codes}", failures[0][1]))
     return sorted(findings)
+
+
+def _off_by_pytest(rule: Rule, path: str) -> bool:
+    """Whether the pytest configuration that applies to ``path`` turns ``rule`` off."""
+    return bool(rule.pytest_off) and is_disabled_by(rule.pytest_off, lambda name: pytest_option(name, path))
 
 
 def _parsed(text: str, imports: Imports | None) -> tuple[SgNode, Spell]:

@@ -38,8 +38,9 @@ class FixResult:
     unfixable: list[Finding] = field(default_factory=list)  # what is left, with or without a declared fix
 
 
-def fix_source(source: str, rules: list[Rule]) -> FixResult:
-    """Apply every safe fix until nothing changes; report what remains."""
+def fix_source(source: str, rules: list[Rule], path: str | None = None) -> FixResult:
+    """Apply every safe fix until nothing changes; report what remains (of the file at ``path``:
+    see :func:`check_source <flake8_fastapi_prod.engine.check_source>`)."""
     result = FixResult(source)
     fixable = [rule for rule in rules if rule.fix]
     for _ in range(MAX_PASSES):
@@ -51,7 +52,7 @@ def fix_source(source: str, rules: list[Rule]) -> FixResult:
                 result.fixed += fixed
         if not changed:
             break
-    result.unfixable = check_source(result.source, rules)
+    result.unfixable = check_source(result.source, rules, path=path)
     return result
 
 

@@ -75,7 +75,7 @@ class Rule(_Record):
     FIELDS = (
         "code", "name", "message", "body", "note", "enabled", "constraints", "utils", "fix", "settings",
         "disabled_when", "examples", "source", "line", "requirement", "triggers", "imported_names", "reach",
-        "branches", "screen", "module_facts",
+        "branches", "screen", "module_facts", "pytest_settings", "pytest_off",
     )
 
     def __init__(
@@ -101,6 +101,11 @@ class Rule(_Record):
         branches: tuple[Branch, ...] = (),  # those some files cannot use, with what a file needs for each
         screen: Optional[tuple[dict[str, Any], float]] = None,  # its screen as written, and its share (screen.screen)
         module_facts: tuple[ModuleFact, ...] = (),  # searches of the module, asked once per file (module_facts)
+        pytest_settings: tuple[str, ...] = (),  # settings a file's pytest configuration gives where no team does
+        # What turns the rule off by file: (setting, the values that do, lowercased, its
+        # default as text) for each of its pytest_settings that `disabled_when` names and no
+        # team set (pytest_config.pytest_option).
+        pytest_off: tuple[tuple[str, tuple[str, ...], str], ...] = (),
     ) -> None:
         self.code = code
         self.name = name
@@ -123,13 +128,15 @@ class Rule(_Record):
         self.branches = branches
         self.screen = screen
         self.module_facts = module_facts
+        self.pytest_settings = pytest_settings
+        self.pytest_off = pytest_off
         self._start_caches()
 
     # What the engine may read of a rule before a file gets as far as the rule's search. The
     # rest (the ast-grep rule itself, its branches, screen and module facts, its examples and
     # note) is read only there, or by the command line: see :meth:`deferred`.
     PER_FILE_FIELDS: ClassVar[tuple[str, ...]] = (
-        "code", "name", "message", "enabled", "requirement", "triggers", "imported_names", "reach",
+        "code", "name", "message", "enabled", "requirement", "triggers", "imported_names", "reach", "pytest_off",
     )
 
     _rest: Optional[Callable[[], dict[str, Any]]] = None  # what makes the deferred fields, until it has

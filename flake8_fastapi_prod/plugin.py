@@ -91,7 +91,7 @@ class FastAPIProdChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         rules = _selected if _selected is not None else loaded_rulebook().rules
-        for finding in check_source("".join(self.lines), rules, tree=self.tree):
+        for finding in check_source("".join(self.lines), rules, tree=self.tree, path=self.filename or "stdin"):
             yield finding.line, finding.column, finding.text, type(self)
 
 

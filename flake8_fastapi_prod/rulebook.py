@@ -128,9 +128,15 @@ def _named_utils(utils: dict, report: schema.Report, line: int) -> dict:
     return {name: util for name, util in utils.items() if isinstance(name, str)}
 
 
-def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> Rule | None:
-    """The rule with its settings substituted, checked by ast-grep; None if a setting turns it off."""
-    if settings.is_disabled(rule.disabled_when, values):
+def finalize_rule(
+    rule: Rule, values: dict[str, Any], report: schema.Report, by_file: frozenset[str] = frozenset(),
+) -> Rule | None:
+    """The rule with its settings substituted, checked by ast-grep; None if a setting turns it off.
+
+    ``by_file`` are the rule's ``pytest_settings`` that no team set: the conditions of
+    ``disabled_when`` on them are left to the engine, which asks each file's pytest
+    configuration (``values`` holds their defaults)."""
+    if settings.is_disabled({k: v for k, v in rule.disabled_when.items() if k not in by_file}, values):
         return None
     try:
         body = settings.substitute(rule.body, values)
@@ -152,6 +158,7 @@ def finalize_rule(rule: Rule, values: dict[str, Any], report: schema.Report) -> 
         reach=reach(body, utils, constraints), branches=droppable_branches(body, utils, constraints),
         # A screen searches from every candidate too: not the module facts, which the engine asks once.
         screen=_screen_of(without(body, as_if_absent(facts), ("rule",)), utils), module_facts=facts,
+        pytest_off=settings.conditions_on(rule.disabled_when, by_file, values),
     )
     _check_compiles(final, report)
     return final
@@ -194,6 +201,7 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
     if "fix" in entry:
         schema.check_fix(entry["fix"], report, at("fix"), util_names)
     examples = _read_examples(entry.get("examples"), report, at("examples"))
+    pytest_settings = _pytest_settings(entry, report, at("pytest_settings"))
     if not all(k in entry for k in ("code", "name", "message", "rule")):
         return None
     all_utils = {**shared_utils, **local_utils}
@@ -212,10 +220,32 @@ def _build_rule(entry: dict, shared_utils: dict, report: schema.Report, line: in
         fix=entry.get("fix"),
         settings=entry.get("settings") or {},
         disabled_when=entry.get("disabled_when") or {},
+        pytest_settings=pytest_settings,
         examples=examples,
         source=source,
         line=line,
     )
+
+
+def _pytest_settings(entry: dict, report: schema.Report, line: int) -> tuple[str, ...]:
+    """The settings of the rule that a file's pytest configuration gives where no team does.
+    Only ``disabled_when`` may use them: their value changes from file to file, and the
+    rule's search is the same for every file."""
+    names = entry.get("pytest_settings")
+    if names is None:
+        return ()
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        report(line, "'pytest_settings' must be a list of setting names")
+        return ()
+    declared = entry.get("settings") if isinstance(entry.get("settings"), dict) else {}
+    used = settings.references([entry.get("rule"), entry.get("utils"), entry.get("constraints")])
+    for name in names:
+        if name not in declared:
+            report(line, f"'pytest_settings' names {name!r}, which the rule does not declare under 'settings'")
+        elif name in used:
+            report(line, f"the setting {name!r} comes from each file's pytest configuration: "
+                         "only 'disabled_when' may use it, not the rule")
+    return tuple(names)
 
 
 def _read_examples(value: Any, report: schema.Report, line: int) -> Examples:

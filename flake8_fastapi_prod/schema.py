@@ -16,7 +16,7 @@ from flake8_fastapi_prod.yaml_source import LineDict
 
 TOP_LEVEL_KEYS = ("utils", "rules", "overrides", "settings")
 RULE_ENTRY_KEYS = ("code", "name", "message", "note", "enabled", "rule", "constraints", "utils", "fix", "settings",
-                   "disabled_when", "examples")
+                   "disabled_when", "pytest_settings", "examples")
 FIX_KEYS = ("template", "expandStart", "expandEnd", "only_if", "target", "imports")
 OVERRIDE_KEYS = ("message", "note", "enabled", "settings")
 EXAMPLE_KEYS = ("invalid", "valid", "fixes")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable, Iterable, Optional
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
@@ -96,8 +96,28 @@ def _as_text(value: Any) -> str:
 
 def is_disabled(disabled_when: dict[str, Any], values: dict[str, Any]) -> bool:
     """Whether any ``setting: value`` condition holds (values compared as text, any case)."""
-    for name, wanted in disabled_when.items():
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if _as_text(values.get(name)).lower() in {_as_text(o).lower() for o in options}:
+    return is_disabled_by(conditions_on(disabled_when, disabled_when, values), lambda name: None)
+
+
+# A condition of `disabled_when` as the engine tests it file by file: the setting, the
+# values that turn the rule off (lowercase text), and the setting's value where the file
+# gives none (lowercase text).
+Condition = tuple[str, tuple[str, ...], str]
+
+
+def conditions_on(disabled_when: dict[str, Any], names: Iterable[str], values: dict[str, Any]) -> tuple[Condition, ...]:
+    """The conditions of ``disabled_when`` on the settings ``names``, with their ``values``."""
+    return tuple(
+        (name, tuple(sorted({_as_text(o).lower() for o in (wanted if isinstance(wanted, list) else [wanted])})),
+         _as_text(values.get(name)).lower())
+        for name, wanted in disabled_when.items() if name in names
+    )
+
+
+def is_disabled_by(conditions: tuple[Condition, ...], value_of: Callable[[str], Optional[str]]) -> bool:
+    """Whether a condition holds of the values ``value_of`` gives (None: the setting's own)."""
+    for name, wanted, otherwise in conditions:
+        value = value_of(name)
+        if (otherwise if value is None else value.lower()) in wanted:
             return True
     return False
