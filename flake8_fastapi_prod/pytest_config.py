@@ -11,8 +11,8 @@ these that configures it: ``pytest.toml``, ``.pytest.toml``, ``pytest.ini``, ``.
 ``[tool:pytest]`` section. It starts from the directory of the paths it is given; here the
 start is the directory of the file checked, as for ``pytest path/to/test_file.py``. An
 option given in ``addopts`` (``--asyncio-mode=auto``) wins over the ini option, as on
-pytest's command line. A file that cannot be read or parsed is passed over: pytest would
-stop with an error, and the rule then keeps its default.
+pytest's command line. A file that cannot be read is passed over, and one that cannot be
+parsed gives no options: pytest would stop with an error, and the rule keeps its default.
 """
 
 from __future__ import annotations
@@ -30,35 +30,61 @@ _CANDIDATES = (
 
 Options = dict[str, Any]  # pytest's ini options: text from an ini file, TOML values from a TOML one
 
-_by_directory: dict[str, Optional[Options]] = {}  # per process: a run checks many files of few directories
+# `[tool.pytest]` or `[tool.pytest.ini_options]` as a table's header: how nearly every
+# pyproject.toml configures pytest. Compiled when a pyproject.toml is first read.
+_PYTEST_TABLE = r"^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*pytest[ \t]*(?:\.[ \t]*ini_options[ \t]*)?\]"
+# The other ways TOML can write that table (a `[tool]` table, a dotted or inline key): a
+# file that has none of them, and no header, does not configure pytest (most name pytest
+# only as a dependency).
+_OTHER_TOOL_TABLE = r"^[ \t]*\[[ \t]*tool[ \t]*\]|tool[ \t]*\.[ \t]*pytest|^[ \t]*tool[ \t]*="
+
+
+class _Configuration:
+    """A file that configures pytest: its text, read into options only when an option that
+    may be in it is asked for (importing tomllib and parsing a pyproject.toml take ~1.5 ms,
+    and most never name the option a rule asks for)."""
+
+    def __init__(self, path: str, text: str, section: str) -> None:
+        self.path = path
+        self.text = text
+        self.section = section  # the table or section that holds pytest's options ("" for pytest.*)
+        self._options: Optional[Options] = None
+
+    def option(self, name: str) -> Optional[str]:
+        flag = "--" + name.replace("_", "-")
+        if name not in self.text and flag not in self.text:
+            return None
+        if self._options is None:
+            self._options = _parsed(self.path, self.text, self.section) or {}
+        value = _flag_value(_arguments(self._options.get("addopts")), flag)
+        if value is None:
+            value = self._options.get(name)
+        if value is None or isinstance(value, (dict, list)):
+            return None
+        return str(value).strip()
+
+
+_by_directory: dict[str, Optional[_Configuration]] = {}  # per process: a run checks many files of few directories
 
 
 def pytest_option(name: str, path: str) -> Optional[str]:
     """The value of pytest's option ``name`` for the file at ``path`` (``stdin`` and ``-`` are
     in the working directory), as text: from ``addopts`` (``--name-with-dashes``), else from
     the ini option; None where the configuration does not set it or there is none."""
-    options = _options_for(os.path.dirname(os.path.abspath(path)))
-    if not options:
-        return None
-    flag = "--" + name.replace("_", "-")
-    value = _flag_value(_arguments(options.get("addopts")), flag)
-    if value is None:
-        value = options.get(name)
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    return str(value).strip()
+    configuration = _configuration_for(os.path.dirname(os.path.abspath(path)))
+    return configuration.option(name) if configuration is not None else None
 
 
-def _options_for(directory: str) -> Optional[Options]:
-    """The options of the configuration found from ``directory`` up; None if there is none."""
+def _configuration_for(directory: str) -> Optional[_Configuration]:
+    """The configuration found from ``directory`` up; None if there is none."""
     visited = []
-    found: Optional[Options] = None
+    found: Optional[_Configuration] = None
     while True:
         if directory in _by_directory:
             found = _by_directory[directory]
             break
         visited.append(directory)
-        found = _options_in(directory)
+        found = _configuration_in(directory)
         parent = os.path.dirname(directory)
         if found is not None or parent == directory:
             break
@@ -68,34 +94,53 @@ def _options_for(directory: str) -> Optional[Options]:
     return found
 
 
-def _options_in(directory: str) -> Optional[Options]:
-    """The options of the file in ``directory`` that configures pytest; None if none does."""
-    for name, table in _CANDIDATES:
+def _configuration_in(directory: str) -> Optional[_Configuration]:
+    """The file in ``directory`` that configures pytest; None if none does."""
+    for name, section in _CANDIDATES:
         path = os.path.join(directory, name)
         if not os.path.isfile(path):
             continue
-        options = _read(path, table)
-        if options is not None:
-            return options
+        try:
+            with open(path, encoding="utf-8") as file:
+                text = file.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if _configures_pytest(path, text, section):
+            return _Configuration(path, text, section)
     return None
 
 
-def _read(path: str, table: str) -> Optional[Options]:
+def _configures_pytest(path: str, text: str, section: str) -> bool:
+    if not section:  # pytest.toml, pytest.ini: even when empty
+        return True
+    if "pytest" not in text:
+        return False
+    if section == "tool.pytest":  # pyproject.toml: parsed only if its table is not written as a header
+        import re
+
+        if re.search(_PYTEST_TABLE, text, re.MULTILINE):
+            return True
+        return bool(re.search(_OTHER_TOOL_TABLE, text, re.MULTILINE)) and _parsed(path, text, section) is not None
+    return _parsed(path, text, section) is not None
+
+
+def _parsed(path: str, text: str, section: str) -> Optional[Options]:
+    """The options in ``text`` (the file at ``path``), in its ``section``; None if it has
+    none or cannot be parsed (pytest would stop with an error)."""
     try:
         if path.endswith(".toml"):
-            return _toml_options(path, table)
-        return _ini_options(path, table)
-    except (OSError, UnicodeDecodeError, ValueError, configparser.Error):  # TOMLDecodeError is a ValueError
+            return _toml_options(text, section)
+        return _ini_options(text, section)
+    except (ValueError, configparser.Error):  # TOMLDecodeError is a ValueError
         return None
 
 
-def _toml_options(path: str, table: str) -> Optional[Options]:
+def _toml_options(text: str, table: str) -> Optional[Options]:
     try:
         import tomllib
     except ImportError:  # Python < 3.11
         import tomli as tomllib  # type: ignore[no-redef]
-    with open(path, "rb") as file:
-        data = tomllib.load(file)
+    data = tomllib.loads(text)
     if not table:  # pytest.toml: its [pytest] table, and the file counts even without one
         section = data.get("pytest")
         return dict(section) if isinstance(section, dict) else {}
@@ -107,10 +152,9 @@ def _toml_options(path: str, table: str) -> Optional[Options]:
     return dict(ini_options) if isinstance(ini_options, dict) else pytest_table
 
 
-def _ini_options(path: str, section: str) -> Optional[Options]:
+def _ini_options(text: str, section: str) -> Optional[Options]:
     parser = configparser.ConfigParser(interpolation=None, strict=False)
-    with open(path, encoding="utf-8") as file:
-        parser.read_file(file)
+    parser.read_string(text)
     if not section:  # pytest.ini: the file counts even without a [pytest] section
         return dict(parser["pytest"]) if parser.has_section("pytest") else {}
     return dict(parser[section]) if parser.has_section(section) else None

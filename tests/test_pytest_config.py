@@ -49,6 +49,7 @@ def mode_of(root: Path, files: dict[str, str], test: str = "tests/test_app.py") 
 @pytest.mark.parametrize("files", [
     {"pyproject.toml": "[tool.pytest.ini_options]\nasyncio_mode = 'auto'\n"},
     {"pyproject.toml": "[tool.pytest]\nasyncio_mode = 'auto'\n"},  # pytest 9's native table
+    {"pyproject.toml": "[tool]\npytest.ini_options.asyncio_mode = 'auto'\n"},  # no header: parsed to know
     {"pytest.ini": "[pytest]\nasyncio_mode=auto\n"},
     {".pytest.ini": "[pytest]\nasyncio_mode = auto\n"},
     {"pytest.toml": "[pytest]\nasyncio_mode = 'auto'\n"},
@@ -77,7 +78,7 @@ def test_the_nearest_configuration_wins_and_the_first_of_a_directory(tmp_path):
     # files that do not configure pytest are passed over, up to the one that does
     assert mode_of(tmp_path / "b", {
         "pyproject.toml": "[tool.pytest.ini_options]\nasyncio_mode = 'auto'\n",
-        "tests/pyproject.toml": "[tool.black]\nline-length = 100\n",
+        "tests/pyproject.toml": "[project]\ndependencies = ['pytest']\n\n[tool.black]\nline-length = 100\n",
         "tests/tox.ini": "[tox]\nenvlist = py311\n", "tests/setup.cfg": "[flake8]\nmax-line-length = 100\n",
     }) == "auto"
     assert mode_of(tmp_path / "c", {"pyproject.toml": "[tool.black]\nline-length = 100\n"}) is None
@@ -183,3 +184,16 @@ def test_a_team_rule_can_take_a_setting_from_pytest(tmp_path):
     write(tmp_path / "auto", {"pytest.ini": "[pytest]\nasyncio_mode = auto\n"})
     assert check_source("async def f():\n    pass\n", rules, path=str(tmp_path / "auto" / "t.py")) == []
     assert [f.code for f in check_source("async def f():\n    pass\n", rules, path=str(tmp_path / "t.py"))] == ["FAP950"]
+
+
+def test_a_pyproject_that_cannot_hold_the_option_is_not_parsed(tmp_path, monkeypatch):
+    # importing tomllib and parsing take ~1.5 ms a process: only for a file that names the option
+    import flake8_fastapi_prod.pytest_config as pytest_config
+
+    parsed = []
+    monkeypatch.setattr(pytest_config, "_toml_options", lambda text, table: parsed.append(text) or {})
+    assert mode_of(tmp_path / "a", {"pyproject.toml": "[tool.pytest.ini_options]\naddopts = '-ra'\n"}) is None
+    assert mode_of(tmp_path / "b", {"pyproject.toml": "[project]\ndependencies = ['pytest']\n"}) is None
+    assert parsed == []
+    mode_of(tmp_path / "c", {"pyproject.toml": "[tool.pytest.ini_options]\nasyncio_mode = 'auto'\n"})
+    assert len(parsed) == 1
