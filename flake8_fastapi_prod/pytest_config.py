@@ -44,11 +44,11 @@ class _Configuration:
     may be in it is asked for (importing tomllib and parsing a pyproject.toml take ~1.5 ms,
     and most never name the option a rule asks for)."""
 
-    def __init__(self, path: str, text: str, section: str) -> None:
+    def __init__(self, path: str, text: str, section: str, options: Optional[Options] = None) -> None:
         self.path = path
         self.text = text
         self.section = section  # the table or section that holds pytest's options ("" for pytest.*)
-        self._options: Optional[Options] = None
+        self._options = options  # None until parsed
 
     def option(self, name: str) -> Optional[str]:
         flag = "--" + name.replace("_", "-")
@@ -105,23 +105,27 @@ def _configuration_in(directory: str) -> Optional[_Configuration]:
                 text = file.read()
         except (OSError, UnicodeDecodeError):
             continue
-        if _configures_pytest(path, text, section):
-            return _Configuration(path, text, section)
+        found = _as_configuration(path, text, section)
+        if found is not None:
+            return found
     return None
 
 
-def _configures_pytest(path: str, text: str, section: str) -> bool:
+def _as_configuration(path: str, text: str, section: str) -> Optional[_Configuration]:
+    """The file at ``path`` as pytest's configuration; None if it does not configure pytest."""
     if not section:  # pytest.toml, pytest.ini: even when empty
-        return True
+        return _Configuration(path, text, section)
     if "pytest" not in text:
-        return False
-    if section == "tool.pytest":  # pyproject.toml: parsed only if its table is not written as a header
+        return None
+    if section == "tool.pytest":  # pyproject.toml: parsed here only if its table has no header
         import re
 
         if re.search(_PYTEST_TABLE, text, re.MULTILINE):
-            return True
-        return bool(re.search(_OTHER_TOOL_TABLE, text, re.MULTILINE)) and _parsed(path, text, section) is not None
-    return _parsed(path, text, section) is not None
+            return _Configuration(path, text, section)
+        if not re.search(_OTHER_TOOL_TABLE, text, re.MULTILINE):
+            return None
+    options = _parsed(path, text, section)
+    return _Configuration(path, text, section, options) if options is not None else None
 
 
 def _parsed(path: str, text: str, section: str) -> Optional[Options]:
