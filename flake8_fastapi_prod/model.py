@@ -15,6 +15,7 @@ from flake8_fastapi_prod.module_facts import ModuleFact
 from flake8_fastapi_prod.prefilter import Requirement
 from flake8_fastapi_prod.regions import Reach
 from flake8_fastapi_prod.screen import Screen, Tally
+from flake8_fastapi_prod.settings import Condition
 from flake8_fastapi_prod.shorthand import expand
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -102,10 +103,9 @@ class Rule(_Record):
         screen: Optional[tuple[dict[str, Any], float]] = None,  # its screen as written, and its share (screen.screen)
         module_facts: tuple[ModuleFact, ...] = (),  # searches of the module, asked once per file (module_facts)
         pytest_settings: tuple[str, ...] = (),  # settings a file's pytest configuration gives where no team does
-        # What turns the rule off by file: (setting, the values that do, lowercased, its
-        # default as text) for each of its pytest_settings that `disabled_when` names and no
-        # team set (pytest_config.pytest_option).
-        pytest_off: tuple[tuple[str, tuple[str, ...], str], ...] = (),
+        # What turns the rule off by file: the conditions of `disabled_when` on those of its
+        # pytest_settings that no team set (settings.conditions_on).
+        pytest_off: tuple[Condition, ...] = (),
     ) -> None:
         self.code = code
         self.name = name
