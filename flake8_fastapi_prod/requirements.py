@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator, Optional
 
 try:  # how `re` reads a pattern: its syntax tree is where a regex's fixed text is
     from re import _constants as _sre, _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+
-except ImportError:  # pragma: no cover  (Python 3.9 and 3.10)
+except ImportError:  # pragma: no cover  (Python 3.10)
     import sre_constants as _sre  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 

@@ -13,6 +13,7 @@ import pytest
 
 from flake8_fastapi_prod import cache
 from flake8_fastapi_prod.effective import Rulebook, load_rulebooks
+from flake8_fastapi_prod.expectations import parse_expectations
 from flake8_fastapi_prod.model import default_rulebook_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,3 +86,11 @@ def reported(output: bytes | str) -> set[tuple[str, int, int, str]]:
         assert match, f"not a flake8 report line: {line!r}"
         found.add((match["path"], int(match["line"]), int(match["col"]), match["code"]))
     return found
+
+
+def expected_in(path: Path, shown_as: str) -> set[tuple[str, int, int, str]]:
+    """The ``# expect:`` comments of the file at ``path``, as ``reported`` gives flake8's
+    findings for it when flake8 shows its path as ``shown_as``."""
+    expectations = parse_expectations(path.read_text(encoding="utf-8"))
+    assert all(e.column for e in expectations), f"{path}: end-to-end expectations must give columns"
+    return {(shown_as, e.line, e.column, e.code) for e in expectations}

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import EXAMPLE_APP, FIXTURES, ROOT, reported, run_flake8
-from flake8_fastapi_prod.expectations import parse_expectations
+from conftest import EXAMPLE_APP, FIXTURES, ROOT, expected_in, reported, run_flake8
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.py"))
 EXAMPLE_FILES = sorted(EXAMPLE_APP.glob("*.py"))
-
-
-def expected_in(path: Path, shown_as: str) -> set[tuple[str, int, int, str]]:
-    expectations = parse_expectations(path.read_text(encoding="utf-8"))
-    assert all(e.column for e in expectations), f"{path}: end-to-end expectations must give columns"
-    return {(shown_as, e.line, e.column, e.code) for e in expectations}
 
 
 @pytest.mark.parametrize("path", FIXTURE_FILES + EXAMPLE_FILES, ids=lambda p: p.name)

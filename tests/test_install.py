@@ -1,15 +1,24 @@
-"""A non-editable install in a fresh virtual environment carries the rulebook and works."""
+"""Non-editable installs in fresh virtual environments carry the rulebook and work, with
+the newest dependencies and with the oldest ones pyproject.toml allows."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import venv
 import zipfile
 from pathlib import Path
 
-from conftest import ROOT
+import pytest
+
+from conftest import EXAMPLE_APP, FIXTURES, ROOT, expected_in, reported
 from real_code import skip_if_registry_unreachable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:
+    import tomli as tomllib
 
 PROBE = "import time\n\n\nasync def handler():\n    time.sleep(1)\n"
 
@@ -18,26 +27,70 @@ def run(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, cwd=cwd, timeout=600)
 
 
-def test_wheel_in_a_fresh_venv_reports_findings(tmp_path):
-    wheels = tmp_path / "wheels"
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    wheels = tmp_path_factory.mktemp("wheels")
     built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", wheels, ROOT)
     skip_if_registry_unreachable(built, "the build backend")
     assert built.returncode == 0, built.stderr
-    (wheel,) = wheels.glob("*.whl")
-    assert "flake8_fastapi_prod/rules.yaml" in zipfile.ZipFile(wheel).namelist()
+    (found,) = wheels.glob("*.whl")
+    return found
 
-    env = tmp_path / "venv"
-    venv.create(env, with_pip=True)
-    python = env / "bin" / "python"
-    installed = run(python, "-m", "pip", "install", "-q", wheel)
+
+def fresh_venv_with(directory: Path, *requirements: object) -> Path:
+    """A new virtual environment with ``requirements`` installed by pip: its ``bin``."""
+    venv.create(directory, with_pip=True)
+    installed = run(directory / "bin" / "python", "-m", "pip", "install", "-q", *requirements)
     skip_if_registry_unreachable(installed, "the dependencies")
     assert installed.returncode == 0, installed.stderr
+    return directory / "bin"
+
+
+def lowest_allowed(name: str) -> str:
+    """The version ``name>=VERSION`` of pyproject.toml's dependencies allows at the least."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for requirement in project["dependencies"]:
+        match = re.fullmatch(rf"{re.escape(name)}\s*>=\s*([0-9.]+)", requirement.partition(";")[0].strip())
+        if match:
+            return match.group(1)
+    raise AssertionError(f"pyproject.toml gives {name} no lower bound")
+
+
+def test_wheel_in_a_fresh_venv_reports_findings(wheel, tmp_path):
+    assert "flake8_fastapi_prod/rules.yaml" in zipfile.ZipFile(wheel).namelist()
+    bin_dir = fresh_venv_with(tmp_path / "venv", wheel)
 
     work = tmp_path / "project"
     work.mkdir()
     (work / "probe.py").write_text(PROBE)
-    result = run(python, "-m", "flake8", "--isolated", "--select", "FAP", "probe.py", cwd=work)
+    result = run(bin_dir / "python", "-m", "flake8", "--isolated", "--select", "FAP", "probe.py", cwd=work)
     assert result.stdout.startswith("probe.py:5:5: FAP202 "), result.stdout + result.stderr
     assert result.returncode == 1
-    location = run(python, "-c", "import flake8_fastapi_prod, sys; print(flake8_fastapi_prod.__file__)", cwd=work)
-    assert str(env) in location.stdout, "the test must exercise the installed copy, not the checkout"
+    location = run(bin_dir / "python", "-c", "import flake8_fastapi_prod, sys; print(flake8_fastapi_prod.__file__)", cwd=work)
+    assert str(tmp_path / "venv") in location.stdout, "the test must exercise the installed copy, not the checkout"
+
+
+def test_the_oldest_ast_grep_py_and_flake8_allowed_run_every_rule_as_its_examples_say(wheel, tmp_path):
+    """pyproject.toml's lower bounds are versions that work: ast-grep-py 0.31 and 0.32 flag
+    FAP401 in handlers whose decorator catches everything, and up to 0.38 a broken rule's
+    error leaves out part of ast-grep's message."""
+    oldest = {name: lowest_allowed(name) for name in ("ast-grep-py", "flake8")}
+    bin_dir = fresh_venv_with(tmp_path / "venv", wheel, *(f"{name}=={version}" for name, version in oldest.items()))
+    versions = run(bin_dir / "python", "-m", "pip", "list", "--format", "freeze").stdout
+    assert all(f"{name}=={version}" in versions for name, version in oldest.items()), versions
+
+    # `check` runs every example of every rule on the engine installed.
+    checked = run(bin_dir / "flake8-fastapi-prod", "check", ROOT / "rules.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("rules:\n  - code: FAP901\n    name: x\n    message: m\n    note: n\n    rule:\n      kind: cal\n")
+    checked = run(bin_dir / "flake8-fastapi-prod", "check", broken, cwd=tmp_path)
+    assert checked.returncode == 1
+    assert checked.stdout.startswith(f"{broken}:2: FAP901: ast-grep cannot use this rule: Rule contains invalid kind "
+                                     "matcher. / Invalid Kind / Kind `cal` is invalid."), checked.stdout + checked.stderr
+
+    # flake8 itself, the oldest allowed, on the files whose `# expect:` comments say what it reports.
+    files = sorted(FIXTURES.glob("*.py")) + sorted(EXAMPLE_APP.glob("*.py"))
+    result = run(bin_dir / "flake8", "--isolated", "--select", "FAP", *(p.relative_to(ROOT) for p in files), cwd=ROOT)
+    expected = set().union(*(expected_in(p, str(p.relative_to(ROOT))) for p in files))
+    assert reported(result.stdout) == expected, result.stderr
