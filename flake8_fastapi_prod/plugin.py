@@ -96,16 +96,29 @@ class FastAPIProdChecker:
 
 
 def _rules_flake8_reports(rulebook: Rulebook, options: argparse.Namespace) -> tuple[Rule, ...] | None:
-    """The rules whose codes flake8 would report with these options: running the others
-    (off by default, or ignored by the user) would cost time for findings flake8 drops.
-    A `# noqa` is per line, so it does not count here. None if flake8 cannot tell."""
+    """The rules to run: those whose codes flake8 would report with these options (running
+    the others would cost time for findings flake8 drops), less the off-by-default rules
+    that no select option names by their own code. A `# noqa` is per line, so it does not
+    count here. None if flake8 cannot tell."""
     try:
         from flake8.style_guide import Decision, DecisionEngine
 
         decider = DecisionEngine(options)
-        return tuple(rule for rule in rulebook.rules if decider.decision_for(rule.code) is Decision.Selected)
+        named = _named_codes(options)
+        return tuple(
+            rule for rule in rulebook.rules
+            if decider.decision_for(rule.code) is Decision.Selected and (rule.enabled or rule.code in named)
+        )
     except Exception:  # an older or newer flake8 without this API: run every rule
         return None
+
+
+def _named_codes(options: argparse.Namespace) -> set[str]:
+    """The codes written out in full in `select` or `extend-select`. To flake8, `--select FAP`
+    selects the off-by-default codes too (an explicit select beats a default ignore); to its
+    users it means "this pack", as flake8-bugbear leaves its opinionated B9 warnings out of
+    `--select B`. So an off-by-default rule runs only when named by its code."""
+    return {code.strip() for option in (options.select, options.extend_select) for code in option or ()}
 
 
 def _off_by_default(rulebook: Rulebook) -> list[str]:

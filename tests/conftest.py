@@ -60,6 +60,13 @@ def rulebook() -> Rulebook:
     return load_rulebooks([default_rulebook_path()])
 
 
+def every_rule_selected() -> tuple[str, ...]:
+    """flake8 options that report every rule of the default rulebook: `--select FAP` leaves
+    out the off-by-default rules, which run only when named by their codes."""
+    off = [rule.code for rule in load_rulebooks([default_rulebook_path()]).rules if not rule.enabled]
+    return ("--select", "FAP", "--extend-select", ",".join(off))
+
+
 def run_flake8(
     *args: str, cwd: Path | None = None, stdin: str | bytes | None = None, isolated: bool = True
 ) -> subprocess.CompletedProcess:

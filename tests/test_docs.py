@@ -50,3 +50,16 @@ def test_readme_team_rulebook_example_works(tmp_path):
     assert result.returncode == 1, result.stderr
     assert {(line, code) for _, line, _, code in reported(result.stdout)} == {(5, "FAP901"), (6, "FAP202")}
     assert "do not sleep in async code (see wiki/async)" in result.stdout.decode()
+
+
+def test_readme_try_it_command_shows_every_rule_once(rulebook):
+    """The README's first command, on the example app: each rule of the pack fires once."""
+    import re
+    import shlex
+
+    from conftest import reported, run_flake8
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    arguments = shlex.split(re.search(r"&& \.venv/bin/flake8 (.*)\n", readme).group(1))
+    result = run_flake8(*arguments, cwd=ROOT)
+    assert sorted(code for *_, code in reported(result.stdout)) == sorted(rule.code for rule in rulebook.rules)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import EXAMPLE_APP, FIXTURES, ROOT, expected_in, reported, run_flake8
+from conftest import EXAMPLE_APP, FIXTURES, ROOT, every_rule_selected, expected_in, reported, run_flake8
 
 FIXTURE_FILES = sorted(FIXTURES.glob("*.py"))
 EXAMPLE_FILES = sorted(EXAMPLE_APP.glob("*.py"))
@@ -12,14 +12,13 @@ EXAMPLE_FILES = sorted(EXAMPLE_APP.glob("*.py"))
 
 @pytest.mark.parametrize("path", FIXTURE_FILES + EXAMPLE_FILES, ids=lambda p: p.name)
 def test_flake8_reports_exactly_the_expected_findings(path):
-    # --select FAP selects the off-by-default codes explicitly too, as a user would.
-    result = run_flake8("--select", "FAP", str(path.relative_to(ROOT)), cwd=ROOT)
+    result = run_flake8(*every_rule_selected(), str(path.relative_to(ROOT)), cwd=ROOT)
     assert result.returncode == (1 if expected_in(path, "") else 0), result.stderr.decode()
     assert reported(result.stdout) == expected_in(path, str(path.relative_to(ROOT)))
 
 
 def test_example_app_shows_every_rule_once(rulebook):
-    result = run_flake8("--select", "FAP", "examples/app", cwd=ROOT)
+    result = run_flake8(*every_rule_selected(), "examples/app", cwd=ROOT)
     codes = sorted(code for *_, code in reported(result.stdout))
     assert codes == sorted(rule.code for rule in rulebook.rules)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_APP, FIXTURES, ROOT, expected_in, reported
+from conftest import EXAMPLE_APP, FIXTURES, ROOT, every_rule_selected, expected_in, reported
 from real_code import skip_if_registry_unreachable
 from test_rulebook_errors import BROKEN, write
 
@@ -91,6 +91,6 @@ def test_the_oldest_ast_grep_py_and_flake8_allowed_run_every_rule_as_its_example
 
     # flake8 itself, the oldest allowed, on the files whose `# expect:` comments say what it reports.
     files = sorted(FIXTURES.glob("*.py")) + sorted(EXAMPLE_APP.glob("*.py"))
-    result = run(bin_dir / "flake8", "--isolated", "--select", "FAP", *(p.relative_to(ROOT) for p in files), cwd=ROOT)
+    result = run(bin_dir / "flake8", "--isolated", *every_rule_selected(), *(p.relative_to(ROOT) for p in files), cwd=ROOT)
     expected = set().union(*(expected_in(p, str(p.relative_to(ROOT))) for p in files))
     assert reported(result.stdout) == expected, result.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import reported, run_flake8
+from conftest import every_rule_selected, reported, run_flake8
 from flake8_fastapi_prod.engine import INTERNAL_ERROR_CODE, check_source
 from flake8_fastapi_prod.imports import python_tree
 from real_code import fastapi_sdist
@@ -72,7 +72,7 @@ def test_prefilter_and_regions_change_no_finding_on_docs_src(docs_src, rulebook,
 
 
 def test_flake8_command_on_docs_src_agrees_with_the_engine(docs_src, findings):
-    result = run_flake8("--select", "FAP", ".", cwd=docs_src)
+    result = run_flake8(*every_rule_selected(), ".", cwd=docs_src)
     assert b"Traceback" not in result.stderr
     from_flake8 = reported(result.stdout)
     expected = {(f"./{path}", line, col, code) for path, found in findings.items() for line, col, code in found}
