@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -60,6 +61,7 @@ def rulebook() -> Rulebook:
     return load_rulebooks([default_rulebook_path()])
 
 
+@functools.cache
 def every_rule_selected() -> tuple[str, ...]:
     """flake8 options that report every rule of the default rulebook: `--select FAP` leaves
     out the off-by-default rules, which run only when named by their codes."""
